@@ -1,0 +1,27 @@
+#include "dpsgd/models/model_registry.hpp"
+
+#include "dpsgd/models/tf_cnn.hpp"
+
+namespace dpsgd::models {
+
+void register_builtin_models(ModelRegistry& registry) {
+  registry.add("tf_cnn", "TF Privacy tutorial CNN with ReLU (Abadi et al. 2016)",
+               [](const ModelOptions& o) -> ModelPtr {
+                 return std::make_shared<TfCnn>(Activation::kRelu, o.in_channels, o.num_classes);
+               });
+  registry.add("tanh_cnn", "TF Privacy tutorial CNN with tanh (Tramer & Boneh 2021)",
+               [](const ModelOptions& o) -> ModelPtr {
+                 return std::make_shared<TfCnn>(Activation::kTanh, o.in_channels, o.num_classes);
+               });
+}
+
+const ModelRegistry& model_registry() {
+  static const ModelRegistry registry = [] {
+    ModelRegistry r("model");
+    register_builtin_models(r);
+    return r;
+  }();
+  return registry;
+}
+
+}  // namespace dpsgd::models

@@ -1,0 +1,90 @@
+#include "dpsgd/privacy/conv2d_rule.hpp"
+
+#include "dpsgd/models/conv2d.hpp"
+
+namespace dpsgd::privacy {
+namespace {
+
+models::Conv2dImpl& as_conv(models::TappedLayer& layer) {
+  return dynamic_cast<models::Conv2dImpl&>(layer);
+}
+
+// (B, G, d_g, T): the unfolded input, split by group.
+torch::Tensor unfold_by_group(const models::Conv2dImpl& conv, const torch::Tensor& a) {
+  const auto& o = conv.options();
+  namespace F = torch::nn::functional;
+  const auto u = F::unfold(a, F::UnfoldFuncOptions({o.kernel[0], o.kernel[1]})
+                                  .dilation({o.dilation[0], o.dilation[1]})
+                                  .padding({o.padding[0], o.padding[1]})
+                                  .stride({o.stride[0], o.stride[1]}));
+  return u.view({a.size(0), o.groups, -1, u.size(2)});
+}
+
+// (B, G, p_g, T): the output gradient, split by group.
+torch::Tensor grad_by_group(const models::Conv2dImpl& conv, const torch::Tensor& g) {
+  return g.reshape({g.size(0), conv.options().groups, g.size(1) / conv.options().groups, -1});
+}
+
+std::tuple<torch::Tensor, torch::Tensor, torch::Tensor> conv_backward(
+    const models::Conv2dImpl& conv, const torch::Tensor& a, const torch::Tensor& g,
+    std::array<bool, 3> mask) {
+  const auto& o = conv.options();
+  return at::convolution_backward(g, a, conv.weight, c10::nullopt, {o.stride[0], o.stride[1]},
+                                  {o.padding[0], o.padding[1]}, {o.dilation[0], o.dilation[1]},
+                                  /*transposed=*/false, {0, 0}, o.groups, mask);
+}
+
+}  // namespace
+
+torch::Tensor Conv2dRule::input_grad(models::TappedLayer& layer, const torch::Tensor& a,
+                                     const torch::Tensor& g) const {
+  return std::get<0>(conv_backward(as_conv(layer), a, g, {true, false, false}));
+}
+
+std::vector<torch::Tensor> Conv2dRule::per_example_grads(models::TappedLayer& layer,
+                                                         const torch::Tensor& a,
+                                                         const torch::Tensor& g) const {
+  auto& conv = as_conv(layer);
+  const auto u = unfold_by_group(conv, a);     // B, G, d_g, T
+  const auto gg = grad_by_group(conv, g);      // B, G, p_g, T
+  const auto w = torch::matmul(gg, u.transpose(2, 3));  // B, G, p_g, d_g
+  std::vector<torch::Tensor> out{w.reshape({a.size(0), -1}).view(
+      {a.size(0), conv.weight.size(0), conv.weight.size(1), conv.weight.size(2),
+       conv.weight.size(3)})};
+  if (conv.bias.defined()) out.push_back(g.sum({2, 3}));
+  return out;
+}
+
+torch::Tensor Conv2dRule::per_example_sq_norms(models::TappedLayer& layer, const torch::Tensor& a,
+                                               const torch::Tensor& g) const {
+  auto& conv = as_conv(layer);
+  const auto u = unfold_by_group(conv, a);
+  const auto gg = grad_by_group(conv, g);
+  const std::int64_t t = u.size(3);
+  const std::int64_t p = gg.size(2);
+  const std::int64_t d = u.size(2);
+  torch::Tensor weight_sq;
+  if (t * t < p * d) {
+    const auto uu = torch::matmul(u.transpose(2, 3), u);    // B, G, T, T
+    const auto ggt = torch::matmul(gg.transpose(2, 3), gg);  // B, G, T, T
+    weight_sq = (uu * ggt).sum({1, 2, 3});
+  } else {
+    weight_sq = torch::matmul(gg, u.transpose(2, 3)).pow(2).sum({1, 2, 3});
+  }
+  if (!conv.bias.defined()) return weight_sq.unsqueeze(1);
+  return torch::stack({weight_sq, g.sum({2, 3}).pow(2).sum(1)}, 1);
+}
+
+std::vector<torch::Tensor> Conv2dRule::weighted_grad_sum(models::TappedLayer& layer,
+                                                         const torch::Tensor& a,
+                                                         const torch::Tensor& g,
+                                                         const torch::Tensor& weights) const {
+  auto& conv = as_conv(layer);
+  const auto w = weights.to(g.scalar_type());
+  const auto scaled = g * w.select(1, 0).view({-1, 1, 1, 1});
+  std::vector<torch::Tensor> out{std::get<1>(conv_backward(conv, a, scaled, {false, true, false}))};
+  if (conv.bias.defined()) out.push_back((g.sum({2, 3}) * w.select(1, 1).view({-1, 1})).sum(0));
+  return out;
+}
+
+}  // namespace dpsgd::privacy

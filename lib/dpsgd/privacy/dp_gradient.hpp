@@ -1,0 +1,60 @@
+#pragma once
+// One DP-SGD gradient (Abadi et al. 2016, Algorithm 1), given a batch drawn by
+// Poisson sampling with rate q (data/poisson_sampler.hpp):
+//   g~ = ( sum_{i in batch} clip(grad_i)  +  N(0, (sigma * Delta)^2 I) ) / (q N)
+// where Delta is the clipper's add/remove-one sensitivity and q N is the
+// *expected* batch size (a fixed public constant; dividing by the drawn size
+// would leak it and break the analysis). The batch is processed in physical
+// chunks whose clipped sums are added before the noise is drawn once, so memory
+// is bounded whatever size the Poisson draw has. The noise is drawn even for
+// an empty batch: the accountant counts every step.
+// This is exactly the mechanism the RDP accountant analyses for one step.
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "dpsgd/privacy/clipper.hpp"
+#include "dpsgd/privacy/gaussian_noise.hpp"
+#include "dpsgd/privacy/gradient_engine.hpp"
+#include "dpsgd/privacy/private_model.hpp"
+
+namespace dpsgd::privacy {
+
+struct DpGradientOptions {
+  double noise_multiplier = 1.0;          ///< sigma
+  std::int64_t expected_batch_size = 1;   ///< q N
+  std::int64_t physical_batch_size = 0;   ///< chunk size; 0 = whole batch at once
+};
+
+/// What one step saw (sums over the drawn batch; nothing here is privatised:
+/// it is for the researcher's logs, like Opacus' training loss).
+struct DpStepStats {
+  std::int64_t batch_size = 0;
+  double loss_sum = 0.0;
+  double score_sum = 0.0;
+  double norm_sum = 0.0;
+  std::int64_t clipped = 0;  ///< examples with a factor below 1
+};
+
+class DpGradient {
+ public:
+  DpGradient(const PrivateModel& model, std::unique_ptr<GradientEngine> engine,
+             std::shared_ptr<const Clipper> clipper, GaussianNoise noise,
+             const DpGradientOptions& options);
+
+  /// Computes the privatised gradient for batch (x, y) and stores it in each
+  /// parameter's .grad(), ready for any optimizer.
+  DpStepStats compute(const torch::Tensor& x, const torch::Tensor& y, PhaseClock* clock = nullptr);
+
+  [[nodiscard]] const GradientEngine& engine() const { return *engine_; }
+  [[nodiscard]] double noise_std() const;
+
+ private:
+  PrivateModel model_;
+  std::unique_ptr<GradientEngine> engine_;
+  std::shared_ptr<const Clipper> clipper_;
+  GaussianNoise noise_;
+  DpGradientOptions options_;
+};
+
+}  // namespace dpsgd::privacy

@@ -1,0 +1,67 @@
+// Ghost norms + book-keeping (Bu, Mao, Xu 2023, "Differentially private
+// optimization on large model at small cost"): per-example norms from each
+// layer's (a, g) by the cheaper of the Gram and direct forms, clipping factors
+// from them, then the clipped sum per layer as one weighted product of the same
+// stored (a, g). One forward, one backward, no per-example gradient tensors.
+#include "dpsgd/privacy/gradient_engine.hpp"
+#include "dpsgd/privacy/layer_rule.hpp"
+#include "dpsgd/privacy/tapped_pass.hpp"
+
+namespace dpsgd::privacy {
+namespace {
+
+class GhostEngine final : public GradientEngine {
+ public:
+  explicit GhostEngine(const EngineContext& context) : context_(context) {}
+  [[nodiscard]] std::string name() const override { return "ghost"; }
+
+  ChunkStats accumulate(const torch::Tensor& x, const torch::Tensor& y,
+                        std::vector<torch::Tensor>& sums, PhaseClock* clock) override {
+    const auto& pm = *context_.model;
+    ActivationCapture capture(pm);
+    auto pass = tapped_pass(context_, capture, x, y, clock);
+    torch::NoGradGuard no_grad;
+    torch::Tensor sq_norms;
+    {
+      PhaseScope scope(clock, "norms");
+      std::vector<torch::Tensor> per_layer;
+      for (std::size_t l = 0; l < pm.layers.size(); ++l) {
+        const auto& pair = capture.pair(l);
+        per_layer.push_back(rule_for(pm.layers[l]->kind())
+                                .per_example_sq_norms(*pm.layers[l], pair.activation,
+                                                      pair.output_grad));
+      }
+      sq_norms = torch::cat(per_layer, 1);
+    }
+    torch::Tensor factors;
+    {
+      PhaseScope scope(clock, "clip_sum");
+      factors = context_.clipper->factors(sq_norms);
+      for (std::size_t l = 0; l < pm.layers.size(); ++l) {
+        const auto& pair = capture.pair(l);
+        const auto first = static_cast<std::int64_t>(pm.layer_first_param[l]);
+        const auto count =
+            static_cast<std::int64_t>(pm.layers[l]->layer_parameters().size());
+        auto grads = rule_for(pm.layers[l]->kind())
+                         .weighted_grad_sum(*pm.layers[l], pair.activation, pair.output_grad,
+                                            factors.narrow(1, first, count));
+        for (std::int64_t k = 0; k < count; ++k) {
+          sums[static_cast<std::size_t>(first + k)].add_(grads[static_cast<std::size_t>(k)]);
+        }
+      }
+    }
+    capture.clear();
+    return {pass.losses, pass.scores, sq_norms.sum(1).sqrt(), factors};
+  }
+
+ private:
+  EngineContext context_;
+};
+
+}  // namespace
+
+std::unique_ptr<GradientEngine> make_ghost_engine(const EngineContext& context) {
+  return std::make_unique<GhostEngine>(context);
+}
+
+}  // namespace dpsgd::privacy

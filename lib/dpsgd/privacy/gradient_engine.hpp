@@ -1,0 +1,74 @@
+#pragma once
+// Per-example gradient engines: each adds sum_i clip(grad_i) over a chunk of
+// examples to running sums, where clip() applies the clipper's factors. They
+// differ only in how per-example information is obtained:
+//   loop        one forward/backward per example (the oracle for tests),
+//   materialize per-layer per-example gradients from (activation, output grad),
+//   ghost       per-example norms without materialising, then the clipped sum as
+//               one weighted product per layer (book-keeping): no second backward.
+// All engines are exact for flat clipping; tests check them against the loop.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <torch/torch.h>
+
+#include "dpsgd/models/objective.hpp"
+#include "dpsgd/privacy/clipper.hpp"
+#include "dpsgd/privacy/private_model.hpp"
+
+namespace dpsgd::privacy {
+
+/// Per-example outcomes of one chunk (all of shape (B) unless noted).
+struct ChunkStats {
+  torch::Tensor losses;
+  torch::Tensor scores;
+  torch::Tensor norms;    ///< whole-model gradient norm before clipping
+  torch::Tensor factors;  ///< (B, P) clipping factors that were applied
+};
+
+/// Accumulates time per phase name ("forward", "backward", "norms", "clip_sum").
+class PhaseClock {
+ public:
+  virtual ~PhaseClock() = default;
+  virtual void begin(const char* phase) = 0;
+  virtual void end() = 0;
+};
+
+/// Times a phase for as long as it lives; a null clock costs nothing.
+class PhaseScope {
+ public:
+  PhaseScope(PhaseClock* clock, const char* phase) : clock_(clock) {
+    if (clock_ != nullptr) clock_->begin(phase);
+  }
+  ~PhaseScope() {
+    if (clock_ != nullptr) clock_->end();
+  }
+  PhaseScope(const PhaseScope&) = delete;
+  PhaseScope& operator=(const PhaseScope&) = delete;
+
+ private:
+  PhaseClock* clock_;
+};
+
+class GradientEngine {
+ public:
+  virtual ~GradientEngine() = default;
+  [[nodiscard]] virtual std::string name() const = 0;
+  /// Adds the clipped per-example gradients of (x, y) to `sums` (one per
+  /// PrivateModel parameter, same shape) and returns per-example statistics.
+  virtual ChunkStats accumulate(const torch::Tensor& x, const torch::Tensor& y,
+                                std::vector<torch::Tensor>& sums, PhaseClock* clock) = 0;
+};
+
+struct EngineContext {
+  const PrivateModel* model = nullptr;
+  const models::Objective* objective = nullptr;
+  const Clipper* clipper = nullptr;
+};
+
+std::unique_ptr<GradientEngine> make_loop_engine(const EngineContext& context);
+std::unique_ptr<GradientEngine> make_materialize_engine(const EngineContext& context);
+std::unique_ptr<GradientEngine> make_ghost_engine(const EngineContext& context);
+
+}  // namespace dpsgd::privacy
