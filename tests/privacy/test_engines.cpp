@@ -1,0 +1,266 @@
+// Every vectorized engine against the exact per-example loop, in float64, on
+// random layers and inputs (odd shapes included), and whole models.
+#include <catch2/catch.hpp>
+
+#include "dpsgd/models/conv2d.hpp"
+#include "dpsgd/models/linear.hpp"
+#include "dpsgd/models/model_registry.hpp"
+#include "dpsgd/models/objective.hpp"
+#include "dpsgd/privacy/dp_gradient.hpp"
+#include "dpsgd/privacy/engine_registry.hpp"
+#include "dpsgd/privacy/flat_clipper.hpp"
+#include "dpsgd/privacy/layer_rule.hpp"
+#include "dpsgd/privacy/private_model.hpp"
+#include "dpsgd/util/error.hpp"
+
+using namespace dpsgd;
+
+namespace {
+
+// Wraps one layer (plus a fixed nonlinearity and a linear readout, so the loss
+// depends on the layer in a non-trivial way) as a model.
+class OneLayerModel final : public models::Model {
+ public:
+  OneLayerModel(std::shared_ptr<torch::nn::Module> layer,
+                std::function<torch::Tensor(const torch::Tensor&)> apply, std::int64_t features,
+                std::int64_t classes)
+      : apply_(std::move(apply)) {
+    register_module("layer", std::move(layer));
+    head_ = register_module("head", models::Linear(features, classes));
+  }
+  torch::Tensor forward(const torch::Tensor& x) override {
+    return head_->forward(torch::tanh(apply_(x)).flatten(1));
+  }
+
+ private:
+  std::function<torch::Tensor(const torch::Tensor&)> apply_;
+  models::Linear head_{nullptr};
+};
+
+// Per-example clipped sums of every engine for the same model and batch.
+std::vector<torch::Tensor> clipped_sum(models::Model& model, const std::string& engine,
+                                       const torch::Tensor& x, const torch::Tensor& y, double c,
+                                       torch::Tensor* norms_out = nullptr) {
+  auto pm = privacy::inspect_model(model);
+  models::CrossEntropyObjective objective;
+  privacy::FlatClipper clipper(c);
+  privacy::EngineContext ctx{&pm, &objective, &clipper};
+  auto eng = privacy::engine_registry().get(engine)(ctx);
+  std::vector<torch::Tensor> sums;
+  for (const auto& p : pm.params) sums.push_back(torch::zeros_like(p));
+  auto stats = eng->accumulate(x, y, sums, nullptr);
+  if (norms_out != nullptr) *norms_out = stats.norms;
+  return sums;
+}
+
+void require_close(const std::vector<torch::Tensor>& a, const std::vector<torch::Tensor>& b,
+                   double tol) {
+  REQUIRE(a.size() == b.size());
+  for (std::size_t k = 0; k < a.size(); ++k) {
+    const double scale = std::max(1.0, b[k].abs().max().item<double>());
+    const double err = (a[k] - b[k]).abs().max().item<double>();
+    INFO("parameter " << k << " max abs error " << err);
+    REQUIRE(err <= tol * scale);
+  }
+}
+
+void check_all_engines(models::Model& model, const torch::Tensor& x, const torch::Tensor& y) {
+  // Two thresholds: one that clips nearly everything, one that clips nothing.
+  for (double c : {1e-3, 1e6}) {
+    torch::Tensor loop_norms;
+    torch::Tensor ghost_norms;
+    torch::Tensor mat_norms;
+    const auto ref = clipped_sum(model, "loop", x, y, c, &loop_norms);
+    const auto mat = clipped_sum(model, "materialize", x, y, c, &mat_norms);
+    const auto ghost = clipped_sum(model, "ghost", x, y, c, &ghost_norms);
+    require_close(mat, ref, 1e-10);
+    require_close(ghost, ref, 1e-10);
+    REQUIRE(torch::allclose(mat_norms, loop_norms, 1e-10, 1e-12));
+    REQUIRE(torch::allclose(ghost_norms, loop_norms, 1e-10, 1e-12));
+  }
+}
+
+struct ConvCase {
+  models::Conv2dOptions options;
+  std::int64_t batch;
+  std::int64_t size;
+};
+
+}  // namespace
+
+TEST_CASE("Conv2d engines equal the per-example loop (float64, odd shapes)", "[engines]") {
+  torch::manual_seed(1);
+  auto conv = [](std::int64_t cin, std::int64_t cout, std::int64_t k, std::int64_t s,
+                 std::int64_t p, std::int64_t d, std::int64_t g, bool bias) {
+    models::Conv2dOptions o;
+    o.in_channels = cin;
+    o.out_channels = cout;
+    o.kernel = {k, k};
+    o.stride = {s, s};
+    o.padding = {p, p};
+    o.dilation = {d, d};
+    o.groups = g;
+    o.bias = bias;
+    return o;
+  };
+  const std::vector<ConvCase> cases = {
+      {conv(1, 16, 8, 2, 3, 1, 1, true), 5, 28},   // TF CNN conv1 (direct norm form)
+      {conv(16, 32, 4, 2, 0, 1, 1, true), 4, 13},  // TF CNN conv2 (Gram form)
+      {conv(3, 5, 1, 1, 0, 1, 1, true), 1, 7},     // batch 1, 1x1 kernel
+      {conv(2, 4, 2, 3, 0, 1, 1, false), 3, 9},    // stride > kernel, no bias
+      {conv(4, 4, 3, 1, 1, 1, 4, true), 3, 6},     // depthwise (groups = channels)
+      {conv(4, 6, 3, 2, 2, 2, 2, true), 2, 11},    // groups 2, dilation 2
+  };
+  for (const auto& c : cases) {
+    models::Conv2d layer(c.options);
+    layer->to(torch::kFloat64);
+    const auto probe = layer->plain_forward(
+        torch::zeros({1, c.options.in_channels, c.size, c.size}, torch::kFloat64));
+    const std::int64_t features = probe.numel();
+    auto model = std::make_shared<OneLayerModel>(
+        layer.ptr(), [layer](const torch::Tensor& x) mutable { return layer->forward(x); }, features, 3);
+    model->to(torch::kFloat64);
+    const auto x = torch::randn({c.batch, c.options.in_channels, c.size, c.size}, torch::kFloat64);
+    const auto y = torch::randint(0, 3, {c.batch}, torch::kInt64);
+    INFO("case " << layer->describe() << " batch " << c.batch);
+    check_all_engines(*model, x, y);
+  }
+}
+
+TEST_CASE("Linear engines equal the loop for 2-D and sequence inputs", "[engines]") {
+  torch::manual_seed(2);
+  for (std::int64_t t : {1, 3, 40}) {  // 40: t^2 > p*d selects the direct form
+    models::Linear layer(6, 5);
+    auto model = std::make_shared<OneLayerModel>(
+        layer.ptr(), [layer](const torch::Tensor& x) mutable { return layer->forward(x); }, t * 5, 4);
+    model->to(torch::kFloat64);
+    const auto x = t == 1 ? torch::randn({7, 6}, torch::kFloat64)
+                          : torch::randn({7, t, 6}, torch::kFloat64);
+    const auto y = torch::randint(0, 4, {7}, torch::kInt64);
+    INFO("sequence length " << t);
+    check_all_engines(*model, x, y);
+  }
+}
+
+TEST_CASE("Whole zoo models: every exact engine gives the same clipped sum", "[engines]") {
+  for (const auto& name : models::model_registry().names()) {
+    torch::manual_seed(3);
+    auto model = models::model_registry().get(name)(models::ModelOptions{});
+    model->to(torch::kFloat64);
+    const auto x = torch::rand({6, 1, 28, 28}, torch::kFloat64);
+    const auto y = torch::randint(0, 10, {6}, torch::kInt64);
+    INFO("model " << name);
+    check_all_engines(*model, x, y);
+  }
+}
+
+TEST_CASE("Flat clipping bounds every per-example norm by C", "[clipping]") {
+  torch::manual_seed(4);
+  const auto sq = torch::rand({50, 3}, torch::kFloat64) * 10;
+  privacy::FlatClipper clipper(0.7);
+  const auto f = clipper.factors(sq);
+  const auto before = sq.sum(1).sqrt();
+  const auto after = (sq * f * f).sum(1).sqrt();
+  REQUIRE((after <= 0.7 * (1 + 1e-12)).all().item<bool>());
+  const auto large = before > 0.7;
+  REQUIRE(large.any().item<bool>());
+  REQUIRE(torch::allclose(after.masked_select(large),
+                          torch::full({large.sum().item<std::int64_t>()}, 0.7, torch::kFloat64)));
+  REQUIRE(torch::allclose(after.masked_select(~large), before.masked_select(~large)));
+  // Zero gradients stay zero and never produce NaN.
+  const auto zero_f = clipper.factors(torch::zeros({2, 3}, torch::kFloat64));
+  REQUIRE(torch::isfinite(zero_f).all().item<bool>());
+  REQUIRE_THROWS(privacy::FlatClipper(0.0));
+  REQUIRE_THROWS(privacy::FlatClipper(-1.0));
+}
+
+TEST_CASE("Clipped engine output: every clipped per-example gradient has norm <= C",
+          "[clipping]") {
+  // Batch of 1 through the whole private path: the clipped sum is one clipped gradient.
+  torch::manual_seed(5);
+  auto model = models::model_registry().get("tanh_cnn")(models::ModelOptions{});
+  model->to(torch::kFloat64);
+  for (int i = 0; i < 4; ++i) {
+    const auto x = torch::rand({1, 1, 28, 28}, torch::kFloat64) * 50;  // large gradients
+    const auto y = torch::randint(0, 10, {1}, torch::kInt64);
+    torch::Tensor norms;
+    const auto sums = clipped_sum(*model, "ghost", x, y, 0.1, &norms);
+    double sq = 0;
+    for (const auto& s : sums) sq += s.pow(2).sum().item<double>();
+    REQUIRE(std::sqrt(sq) <= 0.1 * (1 + 1e-12));
+    if (norms.item<double>() > 0.1) REQUIRE(std::sqrt(sq) == Approx(0.1).epsilon(1e-12));
+  }
+}
+
+TEST_CASE("sigma = 0 and huge C: the private gradient is the non-private one", "[dpstep]") {
+  torch::manual_seed(6);
+  auto model = models::model_registry().get("tanh_cnn")(models::ModelOptions{});
+  model->to(torch::kFloat64);
+  const auto x = torch::rand({9, 1, 28, 28}, torch::kFloat64);
+  const auto y = torch::randint(0, 10, {9}, torch::kInt64);
+  const std::int64_t expected_batch = 12;  // differs from the drawn 9 on purpose
+
+  models::CrossEntropyObjective objective;
+  auto pm = privacy::inspect_model(*model);
+  // Non-private reference: sum reduction divided by the expected batch size.
+  const auto loss = objective.per_example_loss(model->forward(x), y).sum() / expected_batch;
+  const auto ref = torch::autograd::grad({loss}, pm.params);
+
+  for (const std::string engine : {"loop", "materialize", "ghost"}) {
+    auto clipper = std::make_shared<privacy::FlatClipper>(1e9);
+    privacy::EngineContext ctx{&pm, &objective, clipper.get()};
+    privacy::DpGradient dp(pm, privacy::engine_registry().get(engine)(ctx), clipper,
+                           privacy::GaussianNoise(0, torch::kCPU),
+                           {/*sigma=*/0.0, expected_batch, /*physical=*/4});
+    const auto stats = dp.compute(x, y);
+    REQUIRE(stats.batch_size == 9);
+    REQUIRE(stats.clipped == 0);
+    for (std::size_t k = 0; k < pm.params.size(); ++k) {
+      INFO(engine << " " << pm.param_names[k]);
+      REQUIRE(torch::allclose(pm.params[k].grad(), ref[k], 1e-9, 1e-12));
+    }
+  }
+}
+
+TEST_CASE("Gaussian noise: right standard deviation, reproducible by seed", "[noise]") {
+  privacy::GaussianNoise a(42, torch::kCPU);
+  privacy::GaussianNoise b(42, torch::kCPU);
+  privacy::GaussianNoise c(43, torch::kCPU);
+  const auto opts = torch::TensorOptions().dtype(torch::kFloat64);
+  const auto na = a.sample({200000}, 0.35, opts);
+  const auto nb = b.sample({200000}, 0.35, opts);
+  const auto nc = c.sample({200000}, 0.35, opts);
+  REQUIRE(torch::equal(na, nb));
+  REQUIRE_FALSE(torch::equal(na, nc));
+  // Sample std of 2e5 normals has relative standard error 1/sqrt(2n) ~ 0.0016;
+  // the mean's standard error is 0.35/sqrt(n) ~ 0.00078. Bounds are ~5 standard errors.
+  REQUIRE(na.std().item<double>() == Approx(0.35).epsilon(0.008));
+  REQUIRE(std::abs(na.mean().item<double>()) < 0.004);
+
+  // Noise is independent per parameter tensor: two same-shape tensors get different draws.
+  std::vector<torch::Tensor> ts{torch::zeros({1000}, opts), torch::zeros({1000}, opts)};
+  a.add_to(ts, 1.0);
+  REQUIRE_FALSE(torch::equal(ts[0], ts[1]));
+}
+
+TEST_CASE("BatchNorm in a model is refused with the documented message", "[engines]") {
+  class WithBatchNorm final : public models::Model {
+   public:
+    WithBatchNorm() {
+      register_module("bn", torch::nn::BatchNorm2d(1));
+      register_module("fc", models::Linear(4, 2));
+    }
+    torch::Tensor forward(const torch::Tensor& x) override { return x; }
+  };
+  WithBatchNorm model;
+  REQUIRE_THROWS_WITH(privacy::inspect_model(model),
+                      Catch::Contains("mixes the examples") && Catch::Contains("GroupNorm"));
+
+  class Unsupported final : public models::Model {
+   public:
+    Unsupported() { register_module("plain", torch::nn::Linear(4, 2)); }
+    torch::Tensor forward(const torch::Tensor& x) override { return x; }
+  };
+  Unsupported other;
+  REQUIRE_THROWS_WITH(privacy::inspect_model(other), Catch::Contains("plain.weight"));
+}
