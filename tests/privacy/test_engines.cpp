@@ -200,7 +200,8 @@ TEST_CASE("sigma = 0 and huge C: the private gradient is the non-private one", "
   const auto y = torch::randint(0, 10, {9}, torch::kInt64);
   const std::int64_t expected_batch = 12;  // differs from the drawn 9 on purpose
 
-  models::CrossEntropyObjective objective;
+  auto objective_ptr = std::make_shared<models::CrossEntropyObjective>();
+  const auto& objective = *objective_ptr;
   auto pm = privacy::inspect_model(*model);
   // Non-private reference: sum reduction divided by the expected batch size.
   const auto loss = objective.per_example_loss(model->forward(x), y).sum() / expected_batch;
@@ -208,8 +209,7 @@ TEST_CASE("sigma = 0 and huge C: the private gradient is the non-private one", "
 
   for (const std::string engine : {"loop", "materialize", "ghost"}) {
     auto clipper = std::make_shared<privacy::FlatClipper>(1e9);
-    privacy::EngineContext ctx{&pm, &objective, clipper.get()};
-    privacy::DpGradient dp(pm, privacy::engine_registry().get(engine)(ctx), clipper,
+    privacy::DpGradient dp(pm, objective_ptr, clipper, privacy::engine_registry().get(engine),
                            privacy::GaussianNoise(0, torch::kCPU),
                            {/*sigma=*/0.0, expected_batch, /*physical=*/4});
     const auto stats = dp.compute(x, y);

@@ -4,14 +4,15 @@
 
 namespace dpsgd::privacy {
 
-DpGradient::DpGradient(const PrivateModel& model, std::unique_ptr<GradientEngine> engine,
-                       std::shared_ptr<const Clipper> clipper, GaussianNoise noise,
-                       const DpGradientOptions& options)
-    : model_(model),
-      engine_(std::move(engine)),
+DpGradient::DpGradient(PrivateModel model, std::shared_ptr<const models::Objective> objective,
+                       std::shared_ptr<const Clipper> clipper, const EngineFactory& make_engine,
+                       GaussianNoise noise, const DpGradientOptions& options)
+    : model_(std::move(model)),
+      objective_(std::move(objective)),
       clipper_(std::move(clipper)),
       noise_(std::move(noise)),
       options_(options) {
+  engine_ = make_engine(EngineContext{&model_, objective_.get(), clipper_.get()});
   if (options.noise_multiplier < 0.0) throw std::invalid_argument("noise multiplier < 0");
   if (options.expected_batch_size <= 0) throw std::invalid_argument("expected batch size <= 0");
 }

@@ -13,7 +13,9 @@
 #include <memory>
 #include <vector>
 
+#include "dpsgd/models/objective.hpp"
 #include "dpsgd/privacy/clipper.hpp"
+#include "dpsgd/privacy/engine_registry.hpp"
 #include "dpsgd/privacy/gaussian_noise.hpp"
 #include "dpsgd/privacy/gradient_engine.hpp"
 #include "dpsgd/privacy/private_model.hpp"
@@ -38,9 +40,13 @@ struct DpStepStats {
 
 class DpGradient {
  public:
-  DpGradient(const PrivateModel& model, std::unique_ptr<GradientEngine> engine,
-             std::shared_ptr<const Clipper> clipper, GaussianNoise noise,
-             const DpGradientOptions& options);
+  /// Builds the engine with `make_engine` over this object's own copies, so the
+  /// engine's references stay valid for its whole life (the object is not movable).
+  DpGradient(PrivateModel model, std::shared_ptr<const models::Objective> objective,
+             std::shared_ptr<const Clipper> clipper, const EngineFactory& make_engine,
+             GaussianNoise noise, const DpGradientOptions& options);
+  DpGradient(const DpGradient&) = delete;
+  DpGradient& operator=(const DpGradient&) = delete;
 
   /// Computes the privatised gradient for batch (x, y) and stores it in each
   /// parameter's .grad(), ready for any optimizer.
@@ -48,11 +54,13 @@ class DpGradient {
 
   [[nodiscard]] const GradientEngine& engine() const { return *engine_; }
   [[nodiscard]] double noise_std() const;
+  [[nodiscard]] const Clipper& clipper() const { return *clipper_; }
 
  private:
   PrivateModel model_;
-  std::unique_ptr<GradientEngine> engine_;
+  std::shared_ptr<const models::Objective> objective_;
   std::shared_ptr<const Clipper> clipper_;
+  std::unique_ptr<GradientEngine> engine_;
   GaussianNoise noise_;
   DpGradientOptions options_;
 };

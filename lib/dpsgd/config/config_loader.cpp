@@ -1,0 +1,303 @@
+#include "dpsgd/config/config_loader.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <cmath>
+#include <fstream>
+#include <functional>
+#include <set>
+#include <sstream>
+
+#include "dpsgd/data/dataset_registry.hpp"
+#include "dpsgd/models/model_registry.hpp"
+#include "dpsgd/privacy/accountant_registry.hpp"
+#include "dpsgd/privacy/clipper_registry.hpp"
+#include "dpsgd/privacy/engine_registry.hpp"
+#include "dpsgd/train/optimizer_registry.hpp"
+#include "dpsgd/util/error.hpp"
+
+namespace dpsgd::config {
+namespace {
+
+using util::UserError;
+
+std::string render(const YAML::Node& node) {
+  YAML::Emitter out;
+  out.SetMapFormat(YAML::Flow);
+  out.SetSeqFormat(YAML::Flow);
+  out << node;
+  return out.c_str();
+}
+
+// Walks one mapping, remembers which keys were read, and reports the rest.
+class Section {
+ public:
+  Section(const YAML::Node& node, std::string path, const std::string& file)
+      : node_(node), path_(std::move(path)), file_(file) {
+    if (node_ && !node_.IsNull() && !node_.IsMap()) {
+      fail(path_.empty() ? "(top level)" : path_, render(node_), "a mapping of keys");
+    }
+  }
+
+  [[noreturn]] void fail(const std::string& key, const std::string& value,
+                         const std::string& expected) const {
+    throw UserError(file_ + ": " + key + ": '" + value + "' is invalid: expected " + expected);
+  }
+
+  std::string key(const std::string& k) const { return path_.empty() ? k : path_ + "." + k; }
+
+  YAML::Node get(const std::string& k) {
+    seen_.insert(k);
+    if (!node_ || !node_.IsMap()) return YAML::Node();
+    const YAML::Node& map = node_;  // const access never inserts the key
+    return map[k];
+  }
+
+  bool has(const std::string& k) {
+    const auto n = get(k);
+    return n && !n.IsNull();
+  }
+
+  template <typename T>
+  void read(const std::string& k, T& out, const std::string& expected) {
+    const auto n = get(k);
+    if (!n || n.IsNull()) return;
+    if (!n.IsScalar()) fail(key(k), render(n), expected);
+    try {
+      out = n.as<T>();
+    } catch (const YAML::Exception&) {
+      fail(key(k), render(n), expected);
+    }
+  }
+
+  void read_int(const std::string& k, std::int64_t& out, std::int64_t min_value,
+                const std::string& expected) {
+    read(k, out, expected);
+    if (out < min_value) fail(key(k), std::to_string(out), expected);
+  }
+
+  void read_double(const std::string& k, double& out, const std::function<bool(double)>& ok,
+                   const std::string& expected) {
+    const auto n = get(k);
+    if (!n || n.IsNull()) return;
+    double v = 0;
+    if (!n.IsScalar()) fail(key(k), render(n), expected);
+    try {
+      v = n.as<double>();
+    } catch (const YAML::Exception&) {
+      fail(key(k), render(n), expected);
+    }
+    if (!std::isfinite(v) || !ok(v)) fail(key(k), n.Scalar(), expected);
+    out = v;
+  }
+
+  template <typename Registry>
+  void read_name(const std::string& k, std::string& out, const Registry& registry) {
+    read(k, out, "one of: " + registry.joined_names());
+    if (!registry.contains(out)) {
+      fail(key(k), out, "one of: " + registry.joined_names());
+    }
+  }
+
+  /// Rejects keys that were never read (typos, keys of other versions).
+  void finish() const {
+    if (!node_ || !node_.IsMap()) return;
+    for (const auto& kv : node_) {
+      const auto k = kv.first.as<std::string>();
+      if (seen_.count(k) == 0) {
+        std::string valid;
+        for (const auto& s : seen_) valid += (valid.empty() ? "" : ", ") + s;
+        throw UserError(file_ + ": unknown key '" + key(k) + "'" +
+                        (path_.empty() ? "" : " in section '" + path_ + "'") +
+                        "; valid keys here: " + valid);
+      }
+    }
+  }
+
+ private:
+  YAML::Node node_;
+  std::string path_;
+  const std::string& file_;
+  std::set<std::string> seen_;
+};
+
+void apply_override(YAML::Node& root, const std::string& assignment, const std::string& file) {
+  const auto eq = assignment.find('=');
+  if (eq == std::string::npos || eq == 0) {
+    throw UserError("--set '" + assignment + "': expected KEY=VALUE, e.g. train.epochs=3");
+  }
+  const std::string path = assignment.substr(0, eq);
+  YAML::Node value;
+  try {
+    value = YAML::Load(assignment.substr(eq + 1));
+  } catch (const YAML::Exception& e) {
+    throw UserError("--set '" + assignment + "': value is not valid YAML: " + e.what());
+  }
+  std::vector<std::string> parts;
+  std::stringstream ss(path);
+  for (std::string part; std::getline(ss, part, '.');) parts.push_back(part);
+  // yaml-cpp nodes are handles: walk by reassignment so nested maps are created in place.
+  std::vector<YAML::Node> chain{root};
+  for (std::size_t i = 0; i + 1 < parts.size(); ++i) {
+    YAML::Node next = chain.back()[parts[i]];
+    if (next && !next.IsNull() && !next.IsMap()) {
+      throw UserError("--set '" + assignment + "': '" + parts[i] + "' in " + file +
+                      " is not a section");
+    }
+    if (!next || next.IsNull()) {
+      chain.back()[parts[i]] = YAML::Node(YAML::NodeType::Map);
+      next = chain.back()[parts[i]];
+    }
+    chain.push_back(next);
+  }
+  chain.back()[parts.back()] = value;
+}
+
+ExperimentConfig from_yaml(const YAML::Node& root, const std::filesystem::path& source) {
+  const std::string file = source.string();
+  ExperimentConfig c;
+  c.source = source;
+  c.name = source.stem().string();
+
+  Section top(root, "", file);
+  top.read("name", c.name, "a string");
+  std::int64_t seed = 0;
+  top.read_int("seed", seed, 0, "an integer >= 0");
+  c.seed = static_cast<std::uint64_t>(seed);
+  std::string device = "auto";
+  top.read("device", device, "auto, cpu or cuda");
+  if (device == "auto") c.device = DeviceChoice::kAuto;
+  else if (device == "cpu") c.device = DeviceChoice::kCpu;
+  else if (device == "cuda") c.device = DeviceChoice::kCuda;
+  else top.fail("device", device, "auto, cpu or cuda");
+
+  Section data(top.get("data"), "data", file);
+  data.read_name("name", c.data.name, data::dataset_registry());
+  data.read("root", c.data.root, "a path");
+  data.read_int("train_size", c.data.train_size, 0, "an integer >= 0 (0 = all)");
+  data.read_int("test_size", c.data.test_size, 0, "an integer >= 0 (0 = all)");
+  data.finish();
+
+  Section model(top.get("model"), "model", file);
+  model.read_name("name", c.model.name, models::model_registry());
+  model.read_int("num_classes", c.model.options.num_classes, 2, "an integer >= 2");
+  model.finish();
+
+  Section train(top.get("train"), "train", file);
+  train.read_int("epochs", c.train.epochs, 1, "an integer >= 1");
+  train.read_int("batch_size", c.train.batch_size, 1, "an integer >= 1");
+  train.read_int("physical_batch_size", c.train.physical_batch_size, 0,
+                 "an integer >= 0 (0 = whole batch)");
+  train.read_int("eval_batch_size", c.train.eval_batch_size, 1, "an integer >= 1");
+  std::string sampling = "poisson";
+  train.read("sampling", sampling, "poisson or shuffle");
+  if (sampling != "poisson" && sampling != "shuffle") {
+    train.fail(train.key("sampling"), sampling, "poisson or shuffle");
+  }
+  c.train.poisson_sampling = sampling == "poisson";
+  Section opt(train.get("optimizer"), "train.optimizer", file);
+  opt.read_name("name", c.optimizer, train::optimizer_registry());
+  auto positive = [](double v) { return v > 0; };
+  auto non_negative = [](double v) { return v >= 0; };
+  auto unit = [](double v) { return v >= 0 && v < 1; };
+  opt.read_double("lr", c.optimizer_options.lr, positive, "a number > 0");
+  opt.read_double("momentum", c.optimizer_options.momentum, unit, "a number in [0, 1)");
+  opt.read("nesterov", c.optimizer_options.nesterov, "true or false");
+  opt.read_double("weight_decay", c.optimizer_options.weight_decay, non_negative,
+                  "a number >= 0");
+  opt.read_double("beta1", c.optimizer_options.beta1, unit, "a number in [0, 1)");
+  opt.read_double("beta2", c.optimizer_options.beta2, unit, "a number in [0, 1)");
+  opt.read_double("eps", c.optimizer_options.eps, positive, "a number > 0");
+  opt.finish();
+  train.finish();
+
+  Section priv(top.get("privacy"), "privacy", file);
+  priv.read("enabled", c.privacy.enabled, "true or false");
+  priv.read_name("engine", c.privacy.engine, privacy::engine_registry());
+  priv.read_double("delta", c.privacy.delta, [](double v) { return v > 0 && v < 1; },
+                   "a number in (0, 1)");
+  priv.read_name("accountant", c.privacy.accountant, privacy::accountant_registry());
+  std::string conversion = "improved";
+  priv.read("rdp_conversion", conversion, "improved or classic");
+  if (conversion == "improved") c.privacy.rdp_conversion = RdpConversionChoice::kImproved;
+  else if (conversion == "classic") c.privacy.rdp_conversion = RdpConversionChoice::kClassic;
+  else priv.fail(priv.key("rdp_conversion"), conversion, "improved or classic");
+  Section clip(priv.get("clipping"), "privacy.clipping", file);
+  clip.read_name("mode", c.privacy.clipping.mode, privacy::clipper_registry());
+  clip.read_double("max_grad_norm", c.privacy.clipping.max_grad_norm, positive, "a number > 0");
+  clip.finish();
+  const auto nm = priv.get("noise_multiplier");
+  const std::string nm_expected = "a number >= 0 or a non-empty list of them";
+  auto read_sigma = [&](const YAML::Node& n) {
+    double v = -1;
+    try {
+      v = n.as<double>();
+    } catch (const YAML::Exception&) {
+      priv.fail(priv.key("noise_multiplier"), render(n), nm_expected);
+    }
+    if (!std::isfinite(v) || v < 0) priv.fail(priv.key("noise_multiplier"), render(n), nm_expected);
+    c.privacy.noise_multipliers.push_back(v);
+  };
+  if (nm && nm.IsSequence()) {
+    if (nm.size() == 0) priv.fail(priv.key("noise_multiplier"), "[]", nm_expected);
+    for (const auto& item : nm) {
+      if (!item.IsScalar()) priv.fail(priv.key("noise_multiplier"), render(nm), nm_expected);
+      read_sigma(item);
+    }
+  } else if (nm && !nm.IsNull()) {
+    if (!nm.IsScalar()) priv.fail(priv.key("noise_multiplier"), render(nm), nm_expected);
+    read_sigma(nm);
+  }
+  priv.finish();
+
+  Section output(top.get("output"), "output", file);
+  output.read_double("flush_every_s", c.train.flush_every_s, non_negative, "a number >= 0");
+  output.read_double("log_every_s", c.train.log_every_s, non_negative, "a number >= 0");
+  output.finish();
+  top.finish();
+
+  // Cross-key rules.
+  if (c.privacy.enabled) {
+    if (c.privacy.noise_multipliers.empty()) {
+      throw UserError(file + ": privacy.noise_multiplier is required when privacy.enabled is "
+                             "true (a number, or a list for a sweep)");
+    }
+    if (!c.train.poisson_sampling) {
+      throw UserError(file + ": train.sampling: 'shuffle' is invalid for a private run: the "
+                             "privacy accounting assumes Poisson sampling; use poisson");
+    }
+  } else if (c.privacy.noise_multipliers.empty()) {
+    c.privacy.noise_multipliers.push_back(0.0);
+  }
+  c.seed = static_cast<std::uint64_t>(seed);
+  c.train.seed = c.seed;
+  c.train.delta = c.privacy.delta;
+  return c;
+}
+
+}  // namespace
+
+ExperimentConfig parse_experiment_config(const std::string& yaml_text,
+                                         const std::filesystem::path& source,
+                                         const std::vector<std::string>& overrides) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(yaml_text);
+  } catch (const YAML::ParserException& e) {
+    throw UserError(source.string() + ": not valid YAML: " + e.what());
+  }
+  if (!root || root.IsNull()) root = YAML::Node(YAML::NodeType::Map);
+  for (const auto& o : overrides) apply_override(root, o, source.string());
+  return from_yaml(root, source);
+}
+
+ExperimentConfig load_experiment_config(const std::filesystem::path& path,
+                                        const std::vector<std::string>& overrides) {
+  std::ifstream in(path);
+  if (!in) throw UserError(path.string() + ": cannot read the config file");
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return parse_experiment_config(buffer.str(), path, overrides);
+}
+
+}  // namespace dpsgd::config

@@ -1,0 +1,59 @@
+#pragma once
+// The typed form of an experiment YAML. YAML is read once, in config_loader,
+// into these structs; nothing below the experiment layer sees YAML or option
+// strings other than registry keys that were validated here.
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "dpsgd/models/model_options.hpp"
+#include "dpsgd/train/optimizer_registry.hpp"
+#include "dpsgd/train/train_options.hpp"
+
+namespace dpsgd::config {
+
+enum class DeviceChoice { kAuto, kCpu, kCuda };
+enum class RdpConversionChoice { kImproved, kClassic };
+
+struct DataConfig {
+  std::string name = "fashion_mnist";  ///< dataset registry key
+  std::string root;                    ///< empty: the dataset's default location
+  std::int64_t train_size = 0;         ///< use the first N training examples; 0 = all
+  std::int64_t test_size = 0;          ///< use the first N test examples; 0 = all
+};
+
+struct ModelConfig {
+  std::string name = "tanh_cnn";  ///< model registry key
+  models::ModelOptions options;
+};
+
+struct ClippingConfig {
+  std::string mode = "flat";  ///< clipper registry key
+  double max_grad_norm = 1.0;
+};
+
+struct PrivacyConfig {
+  bool enabled = true;
+  std::string engine = "auto";            ///< engine registry key
+  ClippingConfig clipping;
+  std::vector<double> noise_multipliers;  ///< more than one: a sweep
+  double delta = 1e-5;
+  std::string accountant = "rdp";         ///< accountant registry key
+  RdpConversionChoice rdp_conversion = RdpConversionChoice::kImproved;
+};
+
+struct ExperimentConfig {
+  std::filesystem::path source;  ///< the YAML file, for error messages
+  std::string name;
+  std::uint64_t seed = 0;
+  DeviceChoice device = DeviceChoice::kAuto;
+  DataConfig data;
+  ModelConfig model;
+  train::TrainOptions train;  ///< noise_multiplier/delta filled per run
+  std::string optimizer = "sgd";  ///< optimizer registry key
+  train::OptimizerOptions optimizer_options;
+  PrivacyConfig privacy;
+};
+
+}  // namespace dpsgd::config

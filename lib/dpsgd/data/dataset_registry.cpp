@@ -1,0 +1,41 @@
+#include "dpsgd/data/dataset_registry.hpp"
+
+#include "dpsgd/data/mnist_like.hpp"
+#include "dpsgd/util/error.hpp"
+
+namespace dpsgd::data {
+namespace {
+
+Split to_split(DatasetSplit s) { return s == DatasetSplit::kTrain ? Split::kTrain : Split::kTest; }
+
+}  // namespace
+
+void register_builtin_datasets(DatasetRegistry& registry) {
+  registry.add("fashion_mnist",
+               "Fashion-MNIST, gzipped IDX (Debian package dataset-fashion-mnist)",
+               [](const DatasetOptions& o, DatasetSplit split) {
+                 const std::filesystem::path root =
+                     o.root.empty() ? kDefaultFashionMnistRoot : std::filesystem::path(o.root);
+                 return load_mnist_like(root, to_split(split), "fashion_mnist");
+               });
+  registry.add("mnist", "MNIST or any 28x28 IDX set (plain or gzipped) under data.root",
+               [](const DatasetOptions& o, DatasetSplit split) {
+                 if (o.root.empty()) {
+                   throw util::UserError(
+                       "data.root is required for data.name 'mnist': the folder holding "
+                       "train-images-idx3-ubyte(.gz) and the other IDX files");
+                 }
+                 return load_mnist_like(o.root, to_split(split), "mnist");
+               });
+}
+
+const DatasetRegistry& dataset_registry() {
+  static const DatasetRegistry registry = [] {
+    DatasetRegistry r("dataset");
+    register_builtin_datasets(r);
+    return r;
+  }();
+  return registry;
+}
+
+}  // namespace dpsgd::data

@@ -1,0 +1,241 @@
+#include "dpsgd/experiment/run_experiment.hpp"
+
+#include <chrono>
+#include <ctime>
+#include <iomanip>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+#include <torch/headeronly/version.h>
+
+#include "dpsgd/config/config_json.hpp"
+#include "dpsgd/config/config_loader.hpp"
+#include "dpsgd/data/dataset_registry.hpp"
+#include "dpsgd/experiment/run_id.hpp"
+#include "dpsgd/models/model_registry.hpp"
+#include "dpsgd/privacy/accountant_registry.hpp"
+#include "dpsgd/privacy/clipper_registry.hpp"
+#include "dpsgd/privacy/engine_registry.hpp"
+#include "dpsgd/train/optimizer_registry.hpp"
+#include "dpsgd/train/trainer.hpp"
+#include "dpsgd/util/atomic_file.hpp"
+#include "dpsgd/util/build_info.hpp"
+#include "dpsgd/util/error.hpp"
+#include "dpsgd/util/logging.hpp"
+#include "dpsgd/util/memory.hpp"
+#include "dpsgd/util/stopwatch.hpp"
+
+namespace dpsgd::experiment {
+namespace {
+
+using nlohmann::json;
+
+constexpr int kSummarySchemaVersion = 1;
+// The noise stream must differ from the sampler's stream, which uses the seed itself.
+constexpr std::uint64_t kNoiseSeedOffset = 0x9E3779B97F4A7C15ULL;
+
+std::string now_iso8601() {
+  const auto t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  std::ostringstream out;
+  out << std::put_time(&tm, "%Y-%m-%dT%H:%M:%SZ");
+  return out.str();
+}
+
+std::string libtorch_version() {
+  return util::cat(TORCH_VERSION_MAJOR, ".", TORCH_VERSION_MINOR, ".", TORCH_VERSION_PATCH);
+}
+
+struct LoadedData {
+  data::TensorDataset train;
+  data::TensorDataset test;
+};
+
+LoadedData load_data(const config::ExperimentConfig& c, const torch::Device& device) {
+  const auto& factory = data::dataset_registry().get(c.data.name);
+  data::DatasetOptions options{c.data.root};
+  LoadedData out{factory(options, data::DatasetSplit::kTrain),
+                 factory(options, data::DatasetSplit::kTest)};
+  if (c.data.train_size > 0) out.train = out.train.subset(c.data.train_size);
+  if (c.data.test_size > 0) out.test = out.test.subset(c.data.test_size);
+  if (c.train.batch_size > out.train.size()) {
+    throw util::UserError(util::cat(c.source.string(), ": train.batch_size: '",
+                                    c.train.batch_size,
+                                    "' is invalid: larger than the training set (",
+                                    out.train.size(), " examples), so q = batch/N would exceed 1"));
+  }
+  // Whole data set on the device: batches are gathered there without host copies.
+  out.train.inputs = out.train.inputs.to(device);
+  out.train.targets = out.train.targets.to(device);
+  out.test.inputs = out.test.inputs.to(device);
+  out.test.targets = out.test.targets.to(device);
+  return out;
+}
+
+json run_one(const config::ExperimentConfig& c, double sigma, const LoadedData& data,
+             const torch::Device& device, const std::filesystem::path& run_dir,
+             const std::string& run_id) {
+  const bool is_private = c.privacy.enabled;
+  const json resolved = config::run_config_json(c, sigma);
+  util::write_file_atomically(run_dir / "config.yaml", config::json_to_yaml(resolved));
+  const std::string started = now_iso8601();
+  util::reset_peak_memory(device);
+
+  torch::manual_seed(c.seed);  // model initialisation
+  train::TrainParts parts;
+  parts.model = models::model_registry().get(c.model.name)(c.model.options);
+  parts.model->to(device);
+  parts.objective = std::make_shared<models::CrossEntropyObjective>();
+  parts.train = data.train;
+  parts.test = data.test;
+  parts.optimizer =
+      train::optimizer_registry().get(c.optimizer)(parts.model->parameters(), c.optimizer_options);
+  train::TrainOptions options = c.train;
+  options.noise_multiplier = sigma;
+  options.delta = c.privacy.delta;
+  if (is_private) {
+    auto clipper = privacy::clipper_registry().get(c.privacy.clipping.mode)(
+        privacy::ClippingOptions{c.privacy.clipping.max_grad_norm});
+    privacy::DpGradientOptions dp_options{sigma, c.train.batch_size, c.train.physical_batch_size};
+    parts.dp = std::make_unique<privacy::DpGradient>(
+        privacy::inspect_model(*parts.model), parts.objective, clipper,
+        privacy::engine_registry().get(c.privacy.engine),
+        privacy::GaussianNoise(c.seed + kNoiseSeedOffset, device), dp_options);
+    privacy::AccountantOptions acc_options;
+    acc_options.rdp_classic_conversion =
+        c.privacy.rdp_conversion == config::RdpConversionChoice::kClassic;
+    parts.accountant = privacy::accountant_registry().get(c.privacy.accountant)(acc_options);
+  }
+
+  train::MetricsLog log(run_dir / "metrics.json", c.train.flush_every_s);
+  log.maybe_flush(/*force=*/true);
+  const auto result = train::run_training(parts, options, log, run_id, device);
+
+  const double q = static_cast<double>(c.train.batch_size) / static_cast<double>(data.train.size());
+  json summary = {
+      {"schema_version", kSummarySchemaVersion},
+      {"run_id", run_id},
+      {"status", "completed"},
+      {"private", is_private},
+      {"final_test", result.final_test},
+      {"epsilon", is_private ? json(result.epsilon) : json(nullptr)},
+      {"delta", is_private ? json(c.privacy.delta) : json(nullptr)},
+      {"steps", result.steps},
+      {"epochs", c.train.epochs},
+      {"train_examples", data.train.size()},
+      {"test_examples", data.test.size()},
+      {"total_time_s", result.total_time_s},
+      {"phase_times_s", result.phase_times_s},
+      {"peak_memory_bytes", util::peak_memory_bytes(device)},
+      {"peak_memory_source", device.is_cuda() ? "cuda_allocator" : "resident_set"},
+      {"config", resolved},
+      {"seed", c.seed},
+      {"device", device.str()},
+      {"libtorch_version", libtorch_version()},
+      {"dpsgd_version", util::kVersion},
+      {"git_commit", util::kGitCommit},
+      {"started_at", started},
+      {"finished_at", now_iso8601()},
+  };
+  if (is_private) {
+    summary["privacy"] = {
+        {"noise_multiplier", sigma},
+        {"sample_rate", q},
+        {"sampling", "poisson"},
+        {"neighbouring_relation", "add/remove one example"},
+        {"accountant", c.privacy.accountant},
+        {"rdp_conversion", c.privacy.rdp_conversion == config::RdpConversionChoice::kClassic
+                               ? "classic (Mironov 2017)"
+                               : "improved (Balle et al. 2020)"},
+        {"clipping", c.privacy.clipping.mode},
+        {"max_grad_norm", c.privacy.clipping.max_grad_norm},
+        {"engine", parts.dp->engine().name()},
+        {"noise_std", parts.dp->noise_std()},
+    };
+  }
+  util::write_file_atomically(run_dir / "summary.json", summary.dump(2));
+  return summary;
+}
+
+}  // namespace
+
+torch::Device resolve_device(config::DeviceChoice choice) {
+  switch (choice) {
+    case config::DeviceChoice::kCpu:
+      return torch::kCPU;
+    case config::DeviceChoice::kCuda:
+      if (!torch::cuda::is_available()) {
+        throw util::UserError("device 'cuda' was asked for, but LibTorch sees no CUDA device");
+      }
+      return {torch::kCUDA, 0};
+    case config::DeviceChoice::kAuto:
+      break;
+  }
+  return torch::cuda::is_available() ? torch::Device(torch::kCUDA, 0) : torch::Device(torch::kCPU);
+}
+
+int run_experiment(const ExperimentRequest& request) {
+  const auto c = config::load_experiment_config(request.config_path, request.overrides);
+  const auto device = resolve_device(request.device.value_or(c.device));
+  const std::filesystem::path out_dir =
+      request.out_dir.value_or(std::filesystem::path("results") / c.name);
+  std::filesystem::create_directories(out_dir);
+  util::log::info(util::cat("experiment '", c.name, "': ", c.privacy.noise_multipliers.size(),
+                            " run(s) on ", device.str(), ", output in ", out_dir.string()));
+
+  util::Stopwatch load_clock;
+  const auto data = load_data(c, device);
+  util::log::info(util::cat("data '", c.data.name, "': ", data.train.size(), " train / ",
+                            data.test.size(), " test examples (", load_clock.seconds(), " s)"));
+
+  json index = {{"schema_version", kSummarySchemaVersion},
+                {"experiment", c.name},
+                {"config", std::filesystem::absolute(c.source).string()},
+                {"runs", json::array()}};
+  std::vector<std::string> ids;
+  for (double sigma : c.privacy.noise_multipliers) {
+    const auto id = make_run_id(c.privacy.enabled, sigma);
+    ids.push_back(id);
+    index["runs"].push_back({{"run_id", id},
+                             {"noise_multiplier", c.privacy.enabled ? json(sigma) : json(nullptr)},
+                             {"status", "pending"}});
+  }
+  const auto write_index = [&] {
+    util::write_file_atomically(out_dir / "index.json", index.dump(2));
+  };
+  write_index();
+
+  int failures = 0;
+  for (std::size_t r = 0; r < ids.size(); ++r) {
+    auto& row = index["runs"][r];
+    row["status"] = "running";
+    write_index();
+    const auto run_dir = out_dir / ids[r];
+    try {
+      const auto summary = run_one(c, c.privacy.noise_multipliers[r], data, device, run_dir, ids[r]);
+      row["status"] = "completed";
+      row["final_test"] = summary["final_test"];
+      row["epsilon"] = summary["epsilon"];
+      row["total_time_s"] = summary["total_time_s"];
+      util::log::info(util::cat("run ", ids[r], " completed: test ", summary["final_test"].dump(),
+                                c.privacy.enabled ? util::cat(", epsilon ", summary["epsilon"].dump())
+                                                  : std::string()));
+    } catch (const c10::Error& e) {
+      ++failures;
+      row["status"] = "failed";
+      row["error"] = e.what_without_backtrace();
+      util::log::error(util::cat("run ", ids[r], " failed: ", e.what_without_backtrace()));
+    } catch (const std::exception& e) {
+      ++failures;
+      row["status"] = "failed";
+      row["error"] = e.what();
+      util::log::error(util::cat("run ", ids[r], " failed: ", e.what()));
+    }
+    row["directory"] = ids[r];
+    write_index();
+  }
+  return failures == 0 ? 0 : 1;
+}
+
+}  // namespace dpsgd::experiment

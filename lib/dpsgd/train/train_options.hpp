@@ -1,0 +1,21 @@
+#pragma once
+// Typed options of one training run (filled from YAML by config/).
+#include <cstdint>
+
+namespace dpsgd::train {
+
+struct TrainOptions {
+  std::int64_t epochs = 1;
+  std::int64_t batch_size = 256;           ///< expected (Poisson) or fixed batch size
+  std::int64_t physical_batch_size = 0;    ///< chunk size for memory; 0 = no chunking
+  std::int64_t eval_batch_size = 2048;
+  bool poisson_sampling = true;
+  std::uint64_t seed = 0;
+  double flush_every_s = 5.0;
+  double log_every_s = 10.0;
+  // Privacy (ignored for non-private runs).
+  double noise_multiplier = 0.0;
+  double delta = 1e-5;
+};
+
+}  // namespace dpsgd::train

@@ -1,0 +1,172 @@
+#include "dpsgd/train/trainer.hpp"
+
+#include <cmath>
+#include <limits>
+
+#include "dpsgd/data/poisson_sampler.hpp"
+#include "dpsgd/data/shuffle_sampler.hpp"
+#include "dpsgd/train/progress.hpp"
+#include "dpsgd/util/stopwatch.hpp"
+
+namespace dpsgd::train {
+namespace {
+
+using nlohmann::json;
+
+json number_or_null(double v) { return std::isfinite(v) ? json(v) : json(nullptr); }
+
+class PhaseTotals {
+ public:
+  void add(const char* name, double seconds) { totals_[name] = totals_.value(name, 0.0) + seconds; }
+  [[nodiscard]] const json& totals() const { return totals_; }
+
+ private:
+  json totals_ = json::object();
+};
+
+}  // namespace
+
+std::int64_t steps_per_epoch(std::int64_t dataset_size, std::int64_t batch_size) {
+  return std::max<std::int64_t>(1, dataset_size / batch_size);
+}
+
+json evaluate(models::Model& model, const models::Objective& objective,
+              const data::TensorDataset& data, std::int64_t batch_size) {
+  torch::NoGradGuard no_grad;
+  model.eval();
+  double loss = 0.0;
+  double score = 0.0;
+  const std::int64_t n = data.size();
+  for (std::int64_t start = 0; start < n; start += batch_size) {
+    const std::int64_t m = std::min(batch_size, n - start);
+    const auto out = model.forward(data.inputs.narrow(0, start, m));
+    const auto y = data.targets.narrow(0, start, m);
+    loss += objective.per_example_loss(out, y).sum().item<double>();
+    score += objective.per_example_score(out, y).sum().item<double>();
+  }
+  model.train();
+  return {{"loss", loss / static_cast<double>(n)},
+          {objective.score_name(), score / static_cast<double>(n)},
+          {"examples", n}};
+}
+
+TrainResult run_training(TrainParts& parts, const TrainOptions& options, MetricsLog& log,
+                         const std::string& run_id, const torch::Device& device) {
+  const bool is_private = parts.dp != nullptr;
+  const std::int64_t n = parts.train.size();
+  const double q = static_cast<double>(options.batch_size) / static_cast<double>(n);
+  const std::int64_t per_epoch = steps_per_epoch(n, options.batch_size);
+  const std::int64_t total_steps = per_epoch * options.epochs;
+
+  std::unique_ptr<data::PoissonSampler> poisson;
+  std::unique_ptr<data::ShuffleSampler> shuffle;
+  if (options.poisson_sampling) {
+    poisson = std::make_unique<data::PoissonSampler>(n, q, options.seed);
+  } else {
+    shuffle = std::make_unique<data::ShuffleSampler>(n, options.batch_size, options.seed);
+  }
+  const std::string score_name = parts.objective->score_name();
+
+  Progress progress(run_id, options.log_every_s);
+  PhaseTotals phases;
+  util::Stopwatch run_clock;
+  double epsilon = 0.0;
+  std::int64_t step = 0;
+  parts.model->train();
+
+  for (std::int64_t epoch = 1; epoch <= options.epochs; ++epoch) {
+    for (std::int64_t s = 0; s < per_epoch; ++s) {
+      util::Stopwatch step_clock;
+      util::Stopwatch phase;
+      const auto idx = (poisson ? poisson->next() : shuffle->next()).to(device);
+      const auto x = parts.train.inputs.index_select(0, idx);
+      const auto y = parts.train.targets.index_select(0, idx);
+      const std::int64_t drawn = x.size(0);
+      phases.add("sampling", phase.seconds());
+
+      phase.reset();
+      double loss_sum = 0.0;
+      double score_sum = 0.0;
+      json extra = json::object();
+      if (is_private) {
+        const auto st = parts.dp->compute(x, y);
+        loss_sum = st.loss_sum;
+        score_sum = st.score_sum;
+        extra["clipped_fraction"] =
+            drawn > 0 ? json(static_cast<double>(st.clipped) / static_cast<double>(drawn))
+                      : json(nullptr);
+        extra["mean_grad_norm"] =
+            drawn > 0 ? json(st.norm_sum / static_cast<double>(drawn)) : json(nullptr);
+      } else {
+        parts.optimizer->zero_grad();
+        const std::int64_t chunk =
+            options.physical_batch_size > 0 ? options.physical_batch_size : std::max<std::int64_t>(1, drawn);
+        for (std::int64_t start = 0; start < drawn; start += chunk) {
+          const std::int64_t m = std::min(chunk, drawn - start);
+          const auto out = parts.model->forward(x.narrow(0, start, m));
+          const auto yc = y.narrow(0, start, m);
+          const auto losses = parts.objective->per_example_loss(out, yc);
+          (losses.sum() / static_cast<double>(std::max<std::int64_t>(1, drawn))).backward();
+          torch::NoGradGuard no_grad;
+          loss_sum += losses.sum().item<double>();
+          score_sum += parts.objective->per_example_score(out.detach(), yc).sum().item<double>();
+        }
+      }
+      parts.optimizer->step();
+      phases.add("step", phase.seconds());
+      ++step;
+
+      phase.reset();
+      if (is_private) {
+        parts.accountant->step(options.noise_multiplier, q, 1);
+        epsilon = parts.accountant->epsilon(options.delta).epsilon;
+      }
+      phases.add("accounting", phase.seconds());
+
+      const double wall = run_clock.seconds();
+      const double mean_loss = drawn > 0 ? loss_sum / static_cast<double>(drawn) : NAN;
+      json row = {{"step", step},
+                  {"epoch", epoch},
+                  {"loss", number_or_null(mean_loss)},
+                  {score_name, drawn > 0 ? json(score_sum / static_cast<double>(drawn))
+                                         : json(nullptr)},
+                  {"epsilon", is_private ? number_or_null(epsilon) : json(0.0)},
+                  {"delta", is_private ? json(options.delta) : json(0.0)},
+                  {"wall_time", wall},
+                  {"step_time", step_clock.seconds()},
+                  {"batch_size", drawn},
+                  {"lr", parts.optimizer->param_groups().front().options().get_lr()}};
+      row.update(extra);
+      phase.reset();
+      log.add_iteration(std::move(row));
+      log.maybe_flush();
+      phases.add("io", phase.seconds());
+      progress.update({step, total_steps, epoch, mean_loss, epsilon, is_private,
+                       static_cast<double>(step) / std::max(1e-9, wall)});
+    }
+    util::Stopwatch phase;
+    auto eval = evaluate(*parts.model, *parts.objective, parts.test, options.eval_batch_size);
+    phases.add("evaluation", phase.seconds());
+    eval["epoch"] = epoch;
+    eval["step"] = step;
+    eval["wall_time"] = run_clock.seconds();
+    eval["epsilon"] = is_private ? number_or_null(epsilon) : json(0.0);
+    eval["split"] = "test";
+    log.add_evaluation(eval);
+    phase.reset();
+    log.maybe_flush(/*force=*/true);
+    phases.add("io", phase.seconds());
+  }
+  progress.finish();
+
+  TrainResult result;
+  const auto& evals = log.document()["evaluations"];
+  result.final_test = evals.empty() ? json::object() : evals.back();
+  result.epsilon = epsilon;
+  result.steps = step;
+  result.total_time_s = run_clock.seconds();
+  result.phase_times_s = phases.totals();
+  return result;
+}
+
+}  // namespace dpsgd::train

@@ -1,0 +1,54 @@
+#pragma once
+// The epoch loop of one run: sample a batch, privatise its gradient (or take the
+// plain gradient for baselines), step the optimizer, record the privacy spent,
+// log the row; evaluate on the test set after every epoch.
+//
+// Privacy invariants kept here: private runs draw every batch with the Poisson
+// sampler at rate q = batch_size / N (never a shuffled loader), the accountant is
+// told about every step that was taken (empty batches included) with the same
+// sigma and q the step used, and the epsilon logged for a step is the epsilon
+// after that step.
+#include <memory>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "dpsgd/data/tensor_dataset.hpp"
+#include "dpsgd/models/model.hpp"
+#include "dpsgd/models/objective.hpp"
+#include "dpsgd/privacy/accountant.hpp"
+#include "dpsgd/privacy/dp_gradient.hpp"
+#include "dpsgd/train/metrics_log.hpp"
+#include "dpsgd/train/train_options.hpp"
+
+namespace dpsgd::train {
+
+struct TrainParts {
+  models::ModelPtr model;
+  std::shared_ptr<models::Objective> objective;
+  data::TensorDataset train;
+  data::TensorDataset test;
+  std::unique_ptr<privacy::DpGradient> dp;               ///< null: non-private run
+  std::unique_ptr<privacy::Accountant> accountant;       ///< null: non-private run
+  std::unique_ptr<torch::optim::Optimizer> optimizer;
+};
+
+struct TrainResult {
+  nlohmann::json final_test;      ///< {"loss": ..., "<score>": ...}
+  double epsilon = 0.0;
+  std::int64_t steps = 0;
+  double total_time_s = 0.0;
+  nlohmann::json phase_times_s;   ///< sampling, step, accounting, evaluation, io
+};
+
+TrainResult run_training(TrainParts& parts, const TrainOptions& options, MetricsLog& log,
+                         const std::string& run_id, const torch::Device& device);
+
+/// Test-set loss and score, batched, without gradients.
+nlohmann::json evaluate(models::Model& model, const models::Objective& objective,
+                        const data::TensorDataset& data, std::int64_t batch_size);
+
+/// Steps per epoch: floor(N / batch_size), at least 1 (as Opacus' DP data loader).
+std::int64_t steps_per_epoch(std::int64_t dataset_size, std::int64_t batch_size);
+
+}  // namespace dpsgd::train
