@@ -1,0 +1,106 @@
+// Config errors: every bad-input class names the file, key and value; CLI
+// overrides beat YAML values and go through the same checks.
+#include <catch2/catch.hpp>
+
+#include "dpsgd/config/config_json.hpp"
+#include "dpsgd/config/config_loader.hpp"
+#include "dpsgd/util/error.hpp"
+
+using dpsgd::config::parse_experiment_config;
+using dpsgd::util::UserError;
+
+namespace {
+
+const char* kBase = R"(
+name: t
+data: {name: fashion_mnist}
+model: {name: tanh_cnn}
+train:
+  epochs: 2
+  batch_size: 64
+  optimizer: {name: sgd, lr: 0.5, momentum: 0.9}
+privacy:
+  clipping: {mode: flat, max_grad_norm: 1.0}
+  noise_multiplier: 1.1
+  delta: 1.0e-5
+)";
+
+std::string error_of(const std::string& yaml, const std::vector<std::string>& sets = {}) {
+  try {
+    parse_experiment_config(yaml, "exp.yaml", sets);
+  } catch (const UserError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+}  // namespace
+
+TEST_CASE("a valid config parses into typed values", "[config]") {
+  const auto c = parse_experiment_config(kBase, "exp.yaml");
+  REQUIRE(c.name == "t");
+  REQUIRE(c.train.epochs == 2);
+  REQUIRE(c.train.batch_size == 64);
+  REQUIRE(c.optimizer_options.lr == 0.5);
+  REQUIRE(c.privacy.noise_multipliers == std::vector<double>{1.1});
+  REQUIRE(c.privacy.enabled);
+  REQUIRE(c.train.poisson_sampling);
+}
+
+TEST_CASE("unknown keys are named with their section", "[config]") {
+  const auto e = error_of(std::string(kBase) + "  noise_multiplyer: 2\n");
+  REQUIRE_THAT(e, Catch::Contains("exp.yaml") && Catch::Contains("privacy.noise_multiplyer") &&
+                      Catch::Contains("valid keys"));
+  REQUIRE_THAT(error_of(std::string(kBase) + "epochz: 3\n"), Catch::Contains("'epochz'"));
+}
+
+TEST_CASE("wrong types and out-of-range values name key and value", "[config]") {
+  REQUIRE_THAT(error_of(kBase, {"train.epochs=three"}),
+               Catch::Contains("train.epochs") && Catch::Contains("three"));
+  REQUIRE_THAT(error_of(kBase, {"privacy.noise_multiplier=-1"}),
+               Catch::Contains("privacy.noise_multiplier") && Catch::Contains("-1"));
+  REQUIRE_THAT(error_of(kBase, {"privacy.delta=1.5"}), Catch::Contains("privacy.delta"));
+  REQUIRE_THAT(error_of(kBase, {"train.batch_size=0"}), Catch::Contains("train.batch_size"));
+  REQUIRE_THAT(error_of(kBase, {"privacy.clipping.max_grad_norm=0"}),
+               Catch::Contains("max_grad_norm"));
+  REQUIRE_THAT(error_of(kBase, {"train.optimizer.lr=[1, 2]"}), Catch::Contains("train.optimizer.lr"));
+}
+
+TEST_CASE("unknown registry names list the valid ones", "[config]") {
+  const auto e = error_of(kBase, {"model.name=resnet9000"});
+  REQUIRE_THAT(e, Catch::Contains("model.name") && Catch::Contains("resnet9000") &&
+                      Catch::Contains("tanh_cnn") && Catch::Contains("tf_cnn"));
+  REQUIRE_THAT(error_of(kBase, {"privacy.engine=magic"}),
+               Catch::Contains("ghost") && Catch::Contains("loop"));
+  REQUIRE_THAT(error_of(kBase, {"data.name=cifar"}), Catch::Contains("fashion_mnist"));
+}
+
+TEST_CASE("CLI overrides beat YAML values; a list value makes a sweep", "[config]") {
+  const auto c = parse_experiment_config(
+      kBase, "exp.yaml",
+      {"train.epochs=7", "privacy.noise_multiplier=[0.8, 1.6]", "train.optimizer.momentum=0"});
+  REQUIRE(c.train.epochs == 7);
+  REQUIRE(c.privacy.noise_multipliers == std::vector<double>{0.8, 1.6});
+  REQUIRE(c.optimizer_options.momentum == 0.0);
+  // An override of an unknown key is caught like one in the file.
+  REQUIRE_THAT(error_of(kBase, {"train.epoch=3"}), Catch::Contains("train.epoch"));
+  REQUIRE_THAT(error_of(kBase, {"novalue"}), Catch::Contains("KEY=VALUE"));
+}
+
+TEST_CASE("private runs refuse non-Poisson sampling and need a noise multiplier", "[config]") {
+  REQUIRE_THAT(error_of(kBase, {"train.sampling=shuffle"}), Catch::Contains("Poisson"));
+  const auto np = parse_experiment_config(kBase, "exp.yaml",
+                                          {"privacy.enabled=false", "train.sampling=shuffle"});
+  REQUIRE_FALSE(np.privacy.enabled);
+  REQUIRE_FALSE(np.train.poisson_sampling);
+}
+
+TEST_CASE("the resolved config round-trips through YAML", "[config]") {
+  const auto c = parse_experiment_config(kBase, "exp.yaml", {"privacy.noise_multiplier=[1, 2]"});
+  const auto yaml = dpsgd::config::json_to_yaml(dpsgd::config::run_config_json(c, 2.0));
+  const auto back = parse_experiment_config(yaml, "config.yaml");
+  REQUIRE(back.privacy.noise_multipliers == std::vector<double>{2.0});
+  REQUIRE(back.train.batch_size == c.train.batch_size);
+  REQUIRE(back.optimizer_options.lr == c.optimizer_options.lr);
+  REQUIRE(back.name == c.name);
+}

@@ -1,0 +1,109 @@
+// End to end: the dpsgd-run binary on the smoke config, and its exit codes for
+// bad input. Needs the Debian dataset-fashion-mnist package (installed by
+// scripts/install-deps.sh).
+#include <catch2/catch.hpp>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Result {
+  int code;
+  std::string output;
+};
+
+Result run(const std::string& args) {
+  const fs::path log = fs::temp_directory_path() / "dpsgd_e2e_output.txt";
+  const std::string cmd = std::string("cd ") + DPSGD_SOURCE_DIR + " && " + DPSGD_RUN_BINARY +
+                          " " + args + " > " + log.string() + " 2>&1";
+  const int status = std::system(cmd.c_str());
+  std::ifstream in(log);
+  std::string out((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return {WEXITSTATUS(status), out};
+}
+
+nlohmann::json read_json(const fs::path& p) {
+  std::ifstream in(p);
+  REQUIRE(in.good());
+  return nlohmann::json::parse(in);
+}
+
+fs::path fresh_dir(const std::string& name) {
+  const auto dir = fs::temp_directory_path() / name;
+  fs::remove_all(dir);
+  return dir;
+}
+
+}  // namespace
+
+TEST_CASE("smoke config: a sweep of private runs with every required metric", "[e2e]") {
+  const auto out = fresh_dir("dpsgd_e2e_smoke");
+  const auto r = run("configs/smoke.yaml --device cpu --out " + out.string());
+  INFO(r.output);
+  REQUIRE(r.code == 0);
+  const auto index = read_json(out / "index.json");
+  REQUIRE(index["runs"].size() == 2);
+  double previous_final_eps = 1e300;
+  for (const auto& row : index["runs"]) {
+    REQUIRE(row["status"] == "completed");
+    const auto dir = out / row["directory"].get<std::string>();
+    REQUIRE(fs::exists(dir / "config.yaml"));
+    const auto metrics = read_json(dir / "metrics.json");
+    REQUIRE(metrics["schema_version"] == 1);
+    const auto& its = metrics["iterations"];
+    REQUIRE(its.size() == 16);  // 2 epochs x floor(1024 / 128)
+    double last_eps = 0;
+    for (const auto& it : its) {
+      for (const char* key : {"step", "epoch", "loss", "accuracy", "epsilon", "wall_time",
+                              "batch_size", "clipped_fraction", "mean_grad_norm"}) {
+        INFO("key " << key);
+        REQUIRE(it.contains(key));
+      }
+      REQUIRE(it["epsilon"].get<double>() > last_eps);  // epsilon grows every step
+      last_eps = it["epsilon"].get<double>();
+    }
+    REQUIRE(metrics["evaluations"].size() == 2);
+    REQUIRE(metrics["evaluations"][1].contains("accuracy"));
+    const auto summary = read_json(dir / "summary.json");
+    for (const char* key : {"final_test", "epsilon", "delta", "total_time_s", "phase_times_s",
+                            "peak_memory_bytes", "config", "seed", "device", "libtorch_version",
+                            "git_commit"}) {
+      INFO("summary key " << key);
+      REQUIRE(summary.contains(key));
+    }
+    REQUIRE(summary["epsilon"].get<double>() == Approx(last_eps));
+    // Larger sigma (second run) spends less privacy.
+    REQUIRE(summary["epsilon"].get<double>() < previous_final_eps);
+    previous_final_eps = summary["epsilon"].get<double>();
+  }
+}
+
+TEST_CASE("bad input exits with code 2 and a clear message", "[e2e]") {
+  const auto out = fresh_dir("dpsgd_e2e_bad");
+  auto r = run("configs/smoke.yaml --out " + out.string() + " --set privacy.noise_multiplier=-1");
+  CHECK(r.code == 2);
+  CHECK_THAT(r.output, Catch::Contains("privacy.noise_multiplier"));
+  r = run("configs/smoke.yaml --out " + out.string() + " --set model.name=vgg");
+  CHECK(r.code == 2);
+  CHECK_THAT(r.output, Catch::Contains("tanh_cnn"));
+  r = run("configs/smoke.yaml --out " + out.string() + " --set data.root=/nonexistent/fmnist");
+  CHECK(r.code == 2);
+  CHECK_THAT(r.output, Catch::Contains("/nonexistent/fmnist"));
+  r = run("configs/smoke.yaml --out " + out.string() + " --set train.batch_size=5000");
+  CHECK(r.code == 2);
+  CHECK_THAT(r.output, Catch::Contains("train.batch_size"));
+  r = run("configs/smoke.yaml --out " + out.string() + " --set train.bogus=1");
+  CHECK(r.code == 2);
+  CHECK_THAT(r.output, Catch::Contains("train.bogus"));
+  r = run("configs/does_not_exist.yaml");
+  CHECK(r.code == 2);
+  CHECK_THAT(r.output, Catch::Contains("does_not_exist.yaml"));
+  // Never a stack trace.
+  CHECK_THAT(r.output, !Catch::Contains("Exception raised from"));
+}
