@@ -1,10 +1,13 @@
 // dpsgd-run: parses the command line and calls the library. Nothing else.
 //   dpsgd-run CONFIG.yaml [--set key=value]... [--out DIR] [--device auto|cpu|cuda]
+//   dpsgd-run epsilon --sample-rate Q --noise-multiplier S --steps N --delta D [--accountant A]
+//   dpsgd-run calibrate --target-epsilon E --sample-rate Q --steps N --delta D [--accountant A]
 // Exit codes: 0 success, 1 a run failed (recorded in index.json), 2 bad input.
 #include <CLI/CLI.hpp>
 
 #include <iostream>
 
+#include "dpsgd/experiment/accounting_commands.hpp"
 #include "dpsgd/experiment/run_experiment.hpp"
 #include "dpsgd/util/error.hpp"
 #include "dpsgd/util/logging.hpp"
@@ -20,7 +23,50 @@ std::optional<dpsgd::config::DeviceChoice> parse_device(const std::string& text)
   return dpsgd::config::DeviceChoice::kCuda;
 }
 
+// Parses `argv` with `app`; returns an exit code if parsing ended the program.
+std::optional<int> parse(CLI::App& app, int argc, char** argv) {
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    return code == 0 ? 0 : kExitBadInput;
+  }
+  return std::nullopt;
+}
+
+int run_accounting(const std::string& command, int argc, char** argv) {
+  const bool calibrate = command == "calibrate";
+  CLI::App app{calibrate ? "dpsgd-run calibrate: smallest noise multiplier for a target epsilon"
+                         : "dpsgd-run epsilon: privacy spent by Poisson-subsampled Gaussian steps"};
+  dpsgd::experiment::AccountingQuery query;
+  std::string conversion = "improved";
+  app.add_option("--sample-rate", query.sample_rate, "Poisson sampling rate q in (0, 1]")
+      ->required();
+  if (calibrate) {
+    app.add_option("--target-epsilon", query.target_epsilon, "target epsilon")->required();
+  } else {
+    app.add_option("--noise-multiplier", query.noise_multiplier, "sigma >= 0")->required();
+  }
+  app.add_option("--steps", query.steps, "number of steps >= 0")->required();
+  app.add_option("--delta", query.delta, "delta in (0, 1)")->required();
+  app.add_option("--accountant", query.accountant, "accountant (default rdp)");
+  app.add_option("--rdp-conversion", conversion, "improved (default) or classic")
+      ->check(CLI::IsMember({"improved", "classic"}));
+  if (auto code = parse(app, argc, argv)) return *code;
+  query.rdp_classic = conversion == "classic";
+  const auto answer = calibrate ? dpsgd::experiment::calibrate_command(query)
+                                : dpsgd::experiment::epsilon_command(query);
+  std::cout << answer.dump() << std::endl;
+  return 0;
+}
+
 int run_main(int argc, char** argv) {
+  if (argc >= 2) {
+    const std::string first = argv[1];
+    if (first == "epsilon" || first == "calibrate") {
+      return run_accounting(first, argc - 1, argv + 1);
+    }
+  }
   CLI::App app{"dpsgd-run: differentially private SGD experiments on LibTorch"};
   dpsgd::experiment::ExperimentRequest request;
   std::string config_path;
@@ -35,12 +81,7 @@ int run_main(int argc, char** argv) {
   app.add_option("--device", device, "auto, cpu or cuda (overrides the config)")
       ->check(CLI::IsMember({"auto", "cpu", "cuda"}));
   app.add_flag("-v,--verbose", verbose, "debug logging");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    const int code = app.exit(e);
-    return code == 0 ? 0 : kExitBadInput;
-  }
+  if (auto code = parse(app, argc, argv)) return *code;
   dpsgd::util::log::init(verbose);
   request.config_path = config_path;
   if (!out_dir.empty()) request.out_dir = out_dir;

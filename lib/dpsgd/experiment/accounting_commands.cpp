@@ -1,0 +1,84 @@
+#include "dpsgd/experiment/accounting_commands.hpp"
+
+#include <cmath>
+
+#include "dpsgd/privacy/accountant_registry.hpp"
+#include "dpsgd/privacy/calibration.hpp"
+#include "dpsgd/util/error.hpp"
+#include "dpsgd/util/logging.hpp"
+#include "dpsgd/util/stopwatch.hpp"
+
+namespace dpsgd::experiment {
+namespace {
+
+using util::UserError;
+
+void validate(const AccountingQuery& q, bool needs_sigma) {
+  if (!(q.sample_rate > 0 && q.sample_rate <= 1)) {
+    throw UserError(util::cat("--sample-rate ", q.sample_rate, " is invalid: must be in (0, 1]"));
+  }
+  if (!(q.delta > 0 && q.delta < 1)) {
+    throw UserError(util::cat("--delta ", q.delta, " is invalid: must be in (0, 1)"));
+  }
+  if (q.steps < 0) throw UserError(util::cat("--steps ", q.steps, " is invalid: must be >= 0"));
+  if (needs_sigma && (!(q.noise_multiplier >= 0) || !std::isfinite(q.noise_multiplier))) {
+    throw UserError(util::cat("--noise-multiplier ", q.noise_multiplier,
+                              " is invalid: must be a finite number >= 0"));
+  }
+}
+
+privacy::AccountantMaker maker(const AccountingQuery& q) {
+  const auto& factory = privacy::accountant_registry().get(q.accountant);
+  privacy::AccountantOptions options;
+  options.rdp_classic_conversion = q.rdp_classic;
+  return [factory, options] { return factory(options); };
+}
+
+nlohmann::json report_json(const AccountingQuery& q, const privacy::EpsilonReport& r) {
+  nlohmann::json out = {{"epsilon", std::isfinite(r.epsilon) ? nlohmann::json(r.epsilon)
+                                                             : nlohmann::json("inf")},
+                        {"delta", q.delta},
+                        {"accountant", q.accountant},
+                        {"sample_rate", q.sample_rate},
+                        {"steps", q.steps}};
+  if (q.accountant == "rdp") {
+    out["best_order"] = r.best_order;
+    out["conversion"] = q.rdp_classic ? "classic" : "improved";
+  }
+  return out;
+}
+
+}  // namespace
+
+nlohmann::json epsilon_command(const AccountingQuery& q) {
+  validate(q, /*needs_sigma=*/true);
+  const auto make = maker(q);
+  util::Stopwatch clock;
+  const auto report = privacy::epsilon_for(make, q.noise_multiplier, q.sample_rate, q.steps, q.delta);
+  auto out = report_json(q, report);
+  out["noise_multiplier"] = q.noise_multiplier;
+  out["seconds"] = clock.seconds();
+  return out;
+}
+
+nlohmann::json calibrate_command(const AccountingQuery& q) {
+  validate(q, /*needs_sigma=*/false);
+  if (!(q.target_epsilon > 0) || !std::isfinite(q.target_epsilon)) {
+    throw UserError(util::cat("--target-epsilon ", q.target_epsilon, " is invalid: must be > 0"));
+  }
+  const auto make = maker(q);
+  double sigma = 0;
+  try {
+    sigma = privacy::calibrate_sigma(make, q.target_epsilon, q.sample_rate, q.steps, q.delta);
+  } catch (const std::invalid_argument& e) {
+    throw UserError(e.what());
+  }
+  const auto report = privacy::epsilon_for(make, sigma, q.sample_rate, q.steps, q.delta);
+  auto out = report_json(q, report);
+  out["noise_multiplier"] = sigma;
+  out["target_epsilon"] = q.target_epsilon;
+  out["tolerance"] = "relative 1e-4 in sigma; epsilon <= target";
+  return out;
+}
+
+}  // namespace dpsgd::experiment
