@@ -1,0 +1,44 @@
+#pragma once
+// Poisson subsampling for DP-SGD.
+//
+// Guarantee: every call to next() includes each of the n examples
+// independently with probability q (a Bernoulli(q) trial per example, fresh
+// for every batch), so the batch size is Binomial(n, q) and varies from step
+// to step; it may be 0. This is the sampling that the RDP accountant's
+// subsampled-Gaussian bound assumes (Abadi et al. 2016, "Deep Learning with
+// Differential Privacy"; Mironov, Talwar & Zhang 2019, "Renyi Differential
+// Privacy of the Sampled Gaussian Mechanism"). The privacy claim holds only for
+// the batches exactly as returned: callers must not pad, truncate, drop empty
+// batches, or reshuffle the examples into fixed-size batches, since that is a
+// different mechanism the accountant does not cover.
+//
+// Draws come from this sampler's own CPU generator seeded at construction, never
+// from torch's global generator, so the sequence of batches depends only on
+// (n, q, seed) and not on how much randomness model code consumed.
+#include <cstdint>
+
+#include <torch/torch.h>
+
+namespace dpsgd::data {
+
+class PoissonSampler {
+ public:
+  /// Throws std::invalid_argument unless dataset_size > 0 and 0 < sample_rate <= 1.
+  PoissonSampler(std::int64_t dataset_size, double sample_rate, std::uint64_t seed);
+
+  /// Next batch: an int64 CPU tensor of sorted, distinct indices in [0, n).
+  torch::Tensor next();
+
+  double sample_rate() const { return sample_rate_; }
+  std::int64_t dataset_size() const { return dataset_size_; }
+  /// round(q * n), the mean batch size; for logs and memory planning only, the
+  /// actual batches vary around it.
+  std::int64_t expected_batch_size() const;
+
+ private:
+  std::int64_t dataset_size_;
+  double sample_rate_;
+  at::Generator generator_;
+};
+
+}  // namespace dpsgd::data
