@@ -1,13 +1,16 @@
 // dpsgd-run: parses the command line and calls the library. Nothing else.
 //   dpsgd-run CONFIG.yaml [--set key=value]... [--out DIR] [--device auto|cpu|cuda]
+//   dpsgd-run bench CONFIG.yaml [--steps N] [--engines a,b,...] [--json] [--device D] [--set k=v]...
 //   dpsgd-run epsilon --sample-rate Q --noise-multiplier S --steps N --delta D [--accountant A]
 //   dpsgd-run calibrate --target-epsilon E --sample-rate Q --steps N --delta D [--accountant A]
 // Exit codes: 0 success, 1 a run failed (recorded in index.json), 2 bad input.
 #include <CLI/CLI.hpp>
 
 #include <iostream>
+#include <sstream>
 
 #include "dpsgd/experiment/accounting_commands.hpp"
+#include "dpsgd/experiment/bench.hpp"
 #include "dpsgd/experiment/run_experiment.hpp"
 #include "dpsgd/util/error.hpp"
 #include "dpsgd/util/logging.hpp"
@@ -60,9 +63,40 @@ int run_accounting(const std::string& command, int argc, char** argv) {
   return 0;
 }
 
+int run_bench(int argc, char** argv) {
+  CLI::App app{"dpsgd-run bench: step time of each engine vs non-private training"};
+  dpsgd::experiment::BenchRequest request;
+  std::string config_path;
+  std::string engines;
+  std::string device;
+  bool as_json = false;
+  app.add_option("config", config_path, "experiment YAML file")->required();
+  app.add_option("--steps", request.steps, "timed steps per engine (default 20)");
+  app.add_option("--warmup", request.warmup, "untimed steps first (default 3)");
+  app.add_option("--engines", engines, "comma-separated engines (default materialize,ghost)");
+  app.add_flag("--json", as_json, "print one JSON object instead of a table");
+  app.add_option("--device", device, "auto, cpu or cuda")
+      ->check(CLI::IsMember({"auto", "cpu", "cuda"}));
+  app.add_option("--set", request.overrides, "override a config key (value read as YAML)")
+      ->take_all();
+  if (auto code = parse(app, argc, argv)) return *code;
+  dpsgd::util::log::init(false);
+  request.config_path = config_path;
+  request.device = parse_device(device);
+  std::stringstream list(engines);
+  for (std::string e; std::getline(list, e, ',');) {
+    if (!e.empty()) request.engines.push_back(e);
+  }
+  const auto result = dpsgd::experiment::run_bench(request);
+  std::cout << (as_json ? result.dump() + "\n" : dpsgd::experiment::bench_table(result))
+            << std::flush;
+  return 0;
+}
+
 int run_main(int argc, char** argv) {
   if (argc >= 2) {
     const std::string first = argv[1];
+    if (first == "bench") return run_bench(argc - 1, argv + 1);
     if (first == "epsilon" || first == "calibrate") {
       return run_accounting(first, argc - 1, argv + 1);
     }

@@ -34,9 +34,12 @@ nlohmann::json read_json(const fs::path& p) {
   return nlohmann::json::parse(in);
 }
 
+// Not fs::remove_all: the torch wheel's libtorch exports its own copy, which
+// crashes with GCC 12's libstdc++ (pytorch/pytorch#133437).
 fs::path fresh_dir(const std::string& name) {
   const auto dir = fs::temp_directory_path() / name;
-  fs::remove_all(dir);
+  const std::string cmd = "rm -rf '" + dir.string() + "'";
+  REQUIRE(std::system(cmd.c_str()) == 0);
   return dir;
 }
 

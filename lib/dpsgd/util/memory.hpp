@@ -13,7 +13,7 @@ std::int64_t peak_resident_bytes();
 /// Peak bytes allocated on `device` since the last reset (CUDA), else the peak RSS.
 std::int64_t peak_memory_bytes(const torch::Device& device);
 
-/// Resets the CUDA allocator's peak statistics (no-op on CPU).
+/// Resets the peak: the CUDA allocator's statistics, or the process's VmHWM on CPU.
 void reset_peak_memory(const torch::Device& device);
 
 }  // namespace dpsgd::util
