@@ -104,3 +104,13 @@ TEST_CASE("the resolved config round-trips through YAML", "[config]") {
   REQUIRE(back.optimizer_options.lr == c.optimizer_options.lr);
   REQUIRE(back.name == c.name);
 }
+
+TEST_CASE("target_epsilon is an alternative to noise_multiplier, never both", "[config]") {
+  const auto c = parse_experiment_config(
+      kBase, "exp.yaml", {"privacy.noise_multiplier=null", "privacy.target_epsilon=[1, 8]"});
+  REQUIRE(c.privacy.target_epsilons == std::vector<double>{1.0, 8.0});
+  REQUIRE(c.privacy.noise_multipliers.empty());
+  REQUIRE_THAT(error_of(kBase, {"privacy.target_epsilon=3"}), Catch::Contains("exactly one"));
+  REQUIRE_THAT(error_of(kBase, {"privacy.noise_multiplier=null", "privacy.target_epsilon=0"}),
+               Catch::Contains("privacy.target_epsilon"));
+}

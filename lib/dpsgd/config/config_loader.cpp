@@ -226,28 +226,33 @@ ExperimentConfig from_yaml(const YAML::Node& root, const std::filesystem::path& 
   clip.read_name("mode", c.privacy.clipping.mode, privacy::clipper_registry());
   clip.read_double("max_grad_norm", c.privacy.clipping.max_grad_norm, positive, "a number > 0");
   clip.finish();
-  const auto nm = priv.get("noise_multiplier");
-  const std::string nm_expected = "a number >= 0 or a non-empty list of them";
-  auto read_sigma = [&](const YAML::Node& n) {
-    double v = -1;
-    try {
-      v = n.as<double>();
-    } catch (const YAML::Exception&) {
-      priv.fail(priv.key("noise_multiplier"), render(n), nm_expected);
+  // A number or a list of numbers (a sweep), each passing `ok`.
+  auto read_number_list = [&](const std::string& k, std::vector<double>& out,
+                              const std::function<bool(double)>& ok,
+                              const std::string& expected) {
+    const auto node = priv.get(k);
+    auto one = [&](const YAML::Node& n) {
+      double v = -1;
+      if (!n.IsScalar()) priv.fail(priv.key(k), render(node), expected);
+      try {
+        v = n.as<double>();
+      } catch (const YAML::Exception&) {
+        priv.fail(priv.key(k), render(n), expected);
+      }
+      if (!std::isfinite(v) || !ok(v)) priv.fail(priv.key(k), render(n), expected);
+      out.push_back(v);
+    };
+    if (node && node.IsSequence()) {
+      if (node.size() == 0) priv.fail(priv.key(k), "[]", expected);
+      for (const auto& item : node) one(item);
+    } else if (node && !node.IsNull()) {
+      one(node);
     }
-    if (!std::isfinite(v) || v < 0) priv.fail(priv.key("noise_multiplier"), render(n), nm_expected);
-    c.privacy.noise_multipliers.push_back(v);
   };
-  if (nm && nm.IsSequence()) {
-    if (nm.size() == 0) priv.fail(priv.key("noise_multiplier"), "[]", nm_expected);
-    for (const auto& item : nm) {
-      if (!item.IsScalar()) priv.fail(priv.key("noise_multiplier"), render(nm), nm_expected);
-      read_sigma(item);
-    }
-  } else if (nm && !nm.IsNull()) {
-    if (!nm.IsScalar()) priv.fail(priv.key("noise_multiplier"), render(nm), nm_expected);
-    read_sigma(nm);
-  }
+  read_number_list("noise_multiplier", c.privacy.noise_multipliers, non_negative,
+                   "a number >= 0 or a non-empty list of them");
+  read_number_list("target_epsilon", c.privacy.target_epsilons, positive,
+                   "a number > 0 or a non-empty list of them");
   priv.finish();
 
   Section output(top.get("output"), "output", file);
@@ -258,16 +263,18 @@ ExperimentConfig from_yaml(const YAML::Node& root, const std::filesystem::path& 
 
   // Cross-key rules.
   if (c.privacy.enabled) {
-    if (c.privacy.noise_multipliers.empty()) {
-      throw UserError(file + ": privacy.noise_multiplier is required when privacy.enabled is "
-                             "true (a number, or a list for a sweep)");
+    if (c.privacy.noise_multipliers.empty() == c.privacy.target_epsilons.empty()) {
+      throw UserError(file + ": give exactly one of privacy.noise_multiplier and "
+                             "privacy.target_epsilon when privacy.enabled is true (a number, or "
+                             "a list for a sweep)");
     }
     if (!c.train.poisson_sampling) {
       throw UserError(file + ": train.sampling: 'shuffle' is invalid for a private run: the "
                              "privacy accounting assumes Poisson sampling; use poisson");
     }
-  } else if (c.privacy.noise_multipliers.empty()) {
-    c.privacy.noise_multipliers.push_back(0.0);
+  } else {
+    c.privacy.target_epsilons.clear();
+    if (c.privacy.noise_multipliers.empty()) c.privacy.noise_multipliers.push_back(0.0);
   }
   c.seed = static_cast<std::uint64_t>(seed);
   c.train.seed = c.seed;

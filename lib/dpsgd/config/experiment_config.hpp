@@ -38,6 +38,9 @@ struct PrivacyConfig {
   std::string engine = "auto";            ///< engine registry key
   ClippingConfig clipping;
   std::vector<double> noise_multipliers;  ///< more than one: a sweep
+  /// Alternative to noise_multipliers: each run calibrates sigma to reach this
+  /// epsilon at `delta` after all its steps (more than one: a sweep).
+  std::vector<double> target_epsilons;
   double delta = 1e-5;
   std::string accountant = "rdp";         ///< accountant registry key
   RdpConversionChoice rdp_conversion = RdpConversionChoice::kImproved;

@@ -1,6 +1,8 @@
 #include "dpsgd/experiment/run_experiment.hpp"
 
 #include <chrono>
+#include <cstdio>
+#include <optional>
 #include <ctime>
 #include <iomanip>
 #include <sstream>
@@ -14,6 +16,7 @@
 #include "dpsgd/experiment/run_id.hpp"
 #include "dpsgd/models/model_registry.hpp"
 #include "dpsgd/privacy/accountant_registry.hpp"
+#include "dpsgd/privacy/calibration.hpp"
 #include "dpsgd/privacy/clipper_registry.hpp"
 #include "dpsgd/privacy/engine_registry.hpp"
 #include "dpsgd/train/optimizer_registry.hpp"
@@ -73,9 +76,56 @@ LoadedData load_data(const config::ExperimentConfig& c, const torch::Device& dev
   return out;
 }
 
-json run_one(const config::ExperimentConfig& c, double sigma, const LoadedData& data,
-             const torch::Device& device, const std::filesystem::path& run_dir,
-             const std::string& run_id) {
+privacy::AccountantOptions accountant_options(const config::ExperimentConfig& c) {
+  privacy::AccountantOptions options;
+  options.rdp_classic_conversion =
+      c.privacy.rdp_conversion == config::RdpConversionChoice::kClassic;
+  return options;
+}
+
+struct RunPlan {
+  std::string id;
+  double sigma = 0.0;
+  std::optional<double> target_epsilon;
+};
+
+// One plan per noise multiplier, or per target epsilon with sigma calibrated for
+// exactly the steps and sampling rate this run will use.
+std::vector<RunPlan> plan_runs(const config::ExperimentConfig& c, std::int64_t train_size) {
+  std::vector<RunPlan> plans;
+  if (!c.privacy.target_epsilons.empty()) {
+    const double q = static_cast<double>(c.train.batch_size) / static_cast<double>(train_size);
+    const std::int64_t steps = train::steps_per_epoch(train_size, c.train.batch_size) * c.train.epochs;
+    const auto& factory = privacy::accountant_registry().get(c.privacy.accountant);
+    const auto options = accountant_options(c);
+    const privacy::AccountantMaker make = [&] { return factory(options); };
+    for (double target : c.privacy.target_epsilons) {
+      double sigma = 0;
+      try {
+        sigma = privacy::calibrate_sigma(make, target, q, steps, c.privacy.delta);
+      } catch (const std::invalid_argument& e) {
+        throw util::UserError(util::cat(c.source.string(), ": privacy.target_epsilon: '", target,
+                                        "' cannot be reached: ", e.what()));
+      }
+      util::log::info(util::cat("target epsilon ", target, ": noise multiplier ", sigma, " (q ", q,
+                                ", ", steps, " steps, delta ", c.privacy.delta, ", ",
+                                c.privacy.accountant, ")"));
+      char id[64];
+      std::snprintf(id, sizeof(id), "eps-%g", target);
+      plans.push_back({id, sigma, target});
+    }
+    return plans;
+  }
+  for (double sigma : c.privacy.noise_multipliers) {
+    plans.push_back({make_run_id(c.privacy.enabled, sigma), sigma, std::nullopt});
+  }
+  return plans;
+}
+
+json run_one(const config::ExperimentConfig& c, const RunPlan& plan, const LoadedData& data,
+             const torch::Device& device, const std::filesystem::path& run_dir) {
+  const double sigma = plan.sigma;
+  const std::string& run_id = plan.id;
   const bool is_private = c.privacy.enabled;
   const json resolved = config::run_config_json(c, sigma);
   util::write_file_atomically(run_dir / "config.yaml", config::json_to_yaml(resolved));
@@ -102,10 +152,8 @@ json run_one(const config::ExperimentConfig& c, double sigma, const LoadedData& 
         privacy::inspect_model(*parts.model), parts.objective, clipper,
         privacy::engine_registry().get(c.privacy.engine),
         privacy::GaussianNoise(c.seed + kNoiseSeedOffset, device), dp_options);
-    privacy::AccountantOptions acc_options;
-    acc_options.rdp_classic_conversion =
-        c.privacy.rdp_conversion == config::RdpConversionChoice::kClassic;
-    parts.accountant = privacy::accountant_registry().get(c.privacy.accountant)(acc_options);
+    parts.accountant =
+        privacy::accountant_registry().get(c.privacy.accountant)(accountant_options(c));
   }
 
   train::MetricsLog log(run_dir / "metrics.json", c.train.flush_every_s);
@@ -152,6 +200,7 @@ json run_one(const config::ExperimentConfig& c, double sigma, const LoadedData& 
         {"max_grad_norm", c.privacy.clipping.max_grad_norm},
         {"engine", parts.dp->engine().name()},
         {"noise_std", parts.dp->noise_std()},
+        {"target_epsilon", plan.target_epsilon ? json(*plan.target_epsilon) : json(nullptr)},
     };
   }
   util::write_file_atomically(run_dir / "summary.json", summary.dump(2));
@@ -181,7 +230,9 @@ int run_experiment(const ExperimentRequest& request) {
   const std::filesystem::path out_dir =
       request.out_dir.value_or(std::filesystem::path("results") / c.name);
   std::filesystem::create_directories(out_dir);
-  util::log::info(util::cat("experiment '", c.name, "': ", c.privacy.noise_multipliers.size(),
+  util::log::info(util::cat("experiment '", c.name, "': ",
+                            std::max(c.privacy.noise_multipliers.size(),
+                                     c.privacy.target_epsilons.size()),
                             " run(s) on ", device.str(), ", output in ", out_dir.string()));
 
   util::Stopwatch load_clock;
@@ -189,17 +240,17 @@ int run_experiment(const ExperimentRequest& request) {
   util::log::info(util::cat("data '", c.data.name, "': ", data.train.size(), " train / ",
                             data.test.size(), " test examples (", load_clock.seconds(), " s)"));
 
+  const auto plans = plan_runs(c, data.train.size());
   json index = {{"schema_version", kSummarySchemaVersion},
                 {"experiment", c.name},
                 {"config", std::filesystem::absolute(c.source).string()},
                 {"runs", json::array()}};
-  std::vector<std::string> ids;
-  for (double sigma : c.privacy.noise_multipliers) {
-    const auto id = make_run_id(c.privacy.enabled, sigma);
-    ids.push_back(id);
-    index["runs"].push_back({{"run_id", id},
-                             {"noise_multiplier", c.privacy.enabled ? json(sigma) : json(nullptr)},
-                             {"status", "pending"}});
+  for (const auto& plan : plans) {
+    json row = {{"run_id", plan.id},
+                {"noise_multiplier", c.privacy.enabled ? json(plan.sigma) : json(nullptr)},
+                {"status", "pending"}};
+    if (plan.target_epsilon) row["target_epsilon"] = *plan.target_epsilon;
+    index["runs"].push_back(row);
   }
   const auto write_index = [&] {
     util::write_file_atomically(out_dir / "index.json", index.dump(2));
@@ -207,32 +258,33 @@ int run_experiment(const ExperimentRequest& request) {
   write_index();
 
   int failures = 0;
-  for (std::size_t r = 0; r < ids.size(); ++r) {
+  for (std::size_t r = 0; r < plans.size(); ++r) {
+    const auto& id = plans[r].id;
     auto& row = index["runs"][r];
     row["status"] = "running";
     write_index();
-    const auto run_dir = out_dir / ids[r];
+    const auto run_dir = out_dir / id;
     try {
-      const auto summary = run_one(c, c.privacy.noise_multipliers[r], data, device, run_dir, ids[r]);
+      const auto summary = run_one(c, plans[r], data, device, run_dir);
       row["status"] = "completed";
       row["final_test"] = summary["final_test"];
       row["epsilon"] = summary["epsilon"];
       row["total_time_s"] = summary["total_time_s"];
-      util::log::info(util::cat("run ", ids[r], " completed: test ", summary["final_test"].dump(),
+      util::log::info(util::cat("run ", id, " completed: test ", summary["final_test"].dump(),
                                 c.privacy.enabled ? util::cat(", epsilon ", summary["epsilon"].dump())
                                                   : std::string()));
     } catch (const c10::Error& e) {
       ++failures;
       row["status"] = "failed";
       row["error"] = e.what_without_backtrace();
-      util::log::error(util::cat("run ", ids[r], " failed: ", e.what_without_backtrace()));
+      util::log::error(util::cat("run ", id, " failed: ", e.what_without_backtrace()));
     } catch (const std::exception& e) {
       ++failures;
       row["status"] = "failed";
       row["error"] = e.what();
-      util::log::error(util::cat("run ", ids[r], " failed: ", e.what()));
+      util::log::error(util::cat("run ", id, " failed: ", e.what()));
     }
-    row["directory"] = ids[r];
+    row["directory"] = id;
     write_index();
   }
   return failures == 0 ? 0 : 1;
