@@ -15,6 +15,7 @@
 #include "dpsgd/train/optimizer_registry.hpp"
 #include "dpsgd/util/error.hpp"
 #include "dpsgd/util/logging.hpp"
+#include "dpsgd/util/machine.hpp"
 #include "dpsgd/util/memory.hpp"
 #include "dpsgd/util/stopwatch.hpp"
 
@@ -168,6 +169,7 @@ json run_bench(const BenchRequest& request) {
   }
 
   json result = {{"device", device.str()},
+                 {"machine", util::machine_description(device)},
                  {"batch_size", c.train.batch_size},
                  {"physical_batch_size", c.train.physical_batch_size},
                  {"steps", request.steps},
@@ -188,7 +190,8 @@ json run_bench(const BenchRequest& request) {
 }
 
 std::string bench_table(const json& r) {
-  std::string out = util::cat("device ", r["device"].get<std::string>(), ", model ",
+  std::string out = util::cat("machine ", r["machine"].get<std::string>(), "\ndevice ",
+                              r["device"].get<std::string>(), ", model ",
                               r["model"].get<std::string>(), ", batch ", r["batch_size"].dump(),
                               ", ", r["steps"].dump(), " steps after ", r["warmup"].dump(),
                               " warm-up\n");

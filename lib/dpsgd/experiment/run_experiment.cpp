@@ -25,6 +25,7 @@
 #include "dpsgd/util/build_info.hpp"
 #include "dpsgd/util/error.hpp"
 #include "dpsgd/util/logging.hpp"
+#include "dpsgd/util/machine.hpp"
 #include "dpsgd/util/memory.hpp"
 #include "dpsgd/util/stopwatch.hpp"
 
@@ -180,6 +181,7 @@ json run_one(const config::ExperimentConfig& c, const RunPlan& plan, const Loade
       {"config", resolved},
       {"seed", c.seed},
       {"device", device.str()},
+      {"machine", util::machine_description(device)},
       {"libtorch_version", libtorch_version()},
       {"dpsgd_version", util::kVersion},
       {"git_commit", util::kGitCommit},
