@@ -12,6 +12,7 @@
 #include "dpsgd/models/model_registry.hpp"
 #include "dpsgd/privacy/clipper_registry.hpp"
 #include "dpsgd/privacy/dp_gradient.hpp"
+#include "dpsgd/train/nonprivate_gradient.hpp"
 #include "dpsgd/train/optimizer_registry.hpp"
 #include "dpsgd/util/error.hpp"
 #include "dpsgd/util/logging.hpp"
@@ -105,20 +106,7 @@ json time_engine(const config::ExperimentConfig& c, const std::string& engine,
       dp->compute(x, y, &clock);
     } else {
       optimizer->zero_grad();
-      const std::int64_t chunk =
-          c.train.physical_batch_size > 0 ? c.train.physical_batch_size : x.size(0);
-      for (std::int64_t s = 0; s < x.size(0); s += chunk) {
-        const std::int64_t m = std::min(chunk, x.size(0) - s);
-        torch::Tensor loss;
-        {
-          privacy::PhaseScope scope(&clock, "forward");
-          loss = objective->per_example_loss(model->forward(x.narrow(0, s, m)), y.narrow(0, s, m))
-                     .sum() /
-                 static_cast<double>(x.size(0));
-        }
-        privacy::PhaseScope scope(&clock, "backward");
-        loss.backward();
-      }
+      train::nonprivate_gradient(*model, *objective, x, y, c.train.physical_batch_size, &clock);
     }
     {
       privacy::PhaseScope scope(&clock, "optimizer");

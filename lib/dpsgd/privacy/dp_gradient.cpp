@@ -31,23 +31,23 @@ DpStepStats DpGradient::compute(const torch::Tensor& x, const torch::Tensor& y,
   stats.batch_size = x.size(0);
   const std::int64_t chunk =
       options_.physical_batch_size > 0 ? options_.physical_batch_size : std::max<std::int64_t>(1, x.size(0));
-  torch::Tensor loss_sum = torch::zeros({}, torch::TensorOptions().dtype(torch::kFloat64));
-  torch::Tensor score_sum = loss_sum.clone();
-  torch::Tensor norm_sum = loss_sum.clone();
-  torch::Tensor clipped = torch::zeros({}, torch::TensorOptions().dtype(torch::kInt64));
+  // Statistics stay on the device until one host transfer at the end of the step.
+  const auto stat_options = x.options().dtype(torch::kFloat64);
+  torch::Tensor totals = torch::zeros({4}, stat_options);  // loss, score, norm, clipped
   for (std::int64_t start = 0; start < x.size(0); start += chunk) {
     const std::int64_t n = std::min(chunk, x.size(0) - start);
     const auto cs = engine_->accumulate(x.narrow(0, start, n), y.narrow(0, start, n), sums, clock);
     torch::NoGradGuard no_grad;
-    loss_sum = loss_sum + cs.losses.sum().to(torch::kCPU, torch::kFloat64);
-    score_sum = score_sum + cs.scores.sum().to(torch::kCPU, torch::kFloat64);
-    norm_sum = norm_sum + cs.norms.sum().to(torch::kCPU, torch::kFloat64);
-    clipped = clipped + (cs.factors < 1.0).any(1).sum().to(torch::kCPU);
+    totals += torch::stack({cs.losses.sum().to(torch::kFloat64), cs.scores.sum().to(torch::kFloat64),
+                            cs.norms.sum().to(torch::kFloat64),
+                            (cs.factors < 1.0).any(1).sum().to(torch::kFloat64)});
   }
-  stats.loss_sum = loss_sum.item<double>();
-  stats.score_sum = score_sum.item<double>();
-  stats.norm_sum = norm_sum.item<double>();
-  stats.clipped = clipped.item<std::int64_t>();
+  const auto host = totals.cpu();
+  const auto* t = host.data_ptr<double>();
+  stats.loss_sum = t[0];
+  stats.score_sum = t[1];
+  stats.norm_sum = t[2];
+  stats.clipped = static_cast<std::int64_t>(t[3]);
 
   {
     PhaseScope scope(clock, "noise");

@@ -5,6 +5,7 @@
 
 #include "dpsgd/data/poisson_sampler.hpp"
 #include "dpsgd/data/shuffle_sampler.hpp"
+#include "dpsgd/train/nonprivate_gradient.hpp"
 #include "dpsgd/train/progress.hpp"
 #include "dpsgd/util/stopwatch.hpp"
 
@@ -99,18 +100,10 @@ TrainResult run_training(TrainParts& parts, const TrainOptions& options, Metrics
             drawn > 0 ? json(st.norm_sum / static_cast<double>(drawn)) : json(nullptr);
       } else {
         parts.optimizer->zero_grad();
-        const std::int64_t chunk =
-            options.physical_batch_size > 0 ? options.physical_batch_size : std::max<std::int64_t>(1, drawn);
-        for (std::int64_t start = 0; start < drawn; start += chunk) {
-          const std::int64_t m = std::min(chunk, drawn - start);
-          const auto out = parts.model->forward(x.narrow(0, start, m));
-          const auto yc = y.narrow(0, start, m);
-          const auto losses = parts.objective->per_example_loss(out, yc);
-          (losses.sum() / static_cast<double>(std::max<std::int64_t>(1, drawn))).backward();
-          torch::NoGradGuard no_grad;
-          loss_sum += losses.sum().item<double>();
-          score_sum += parts.objective->per_example_score(out.detach(), yc).sum().item<double>();
-        }
+        const auto sums = nonprivate_gradient(*parts.model, *parts.objective, x, y,
+                                              options.physical_batch_size, nullptr);
+        loss_sum = sums.loss_sum;
+        score_sum = sums.score_sum;
       }
       parts.optimizer->step();
       phases.add("step", phase.seconds());
