@@ -47,7 +47,7 @@ TEST_CASE("metrics log is valid JSON after every flush", "[util]") {
   }
 }
 
-TEST_CASE("registry: unknown names list the valid ones; duplicates are refused", "[util]") {
+TEST_CASE("registry: unknown names list the valid ones, duplicates are refused", "[util]") {
   dpsgd::util::Registry<int> r("widget");
   r.add("alpha", "first", 1);
   r.add("beta", "second", 2);
