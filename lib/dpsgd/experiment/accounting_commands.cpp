@@ -35,8 +35,10 @@ privacy::AccountantMaker maker(const AccountingQuery& q) {
 }
 
 nlohmann::json report_json(const AccountingQuery& q, const privacy::EpsilonReport& r) {
-  nlohmann::json out = {{"epsilon", std::isfinite(r.epsilon) ? nlohmann::json(r.epsilon)
-                                                             : nlohmann::json("inf")},
+  const auto number = [](double x) {
+    return std::isfinite(x) ? nlohmann::json(x) : nlohmann::json("inf");
+  };
+  nlohmann::json out = {{"epsilon", number(r.epsilon)},
                         {"delta", q.delta},
                         {"accountant", q.accountant},
                         {"sample_rate", q.sample_rate},
@@ -45,6 +47,12 @@ nlohmann::json report_json(const AccountingQuery& q, const privacy::EpsilonRepor
     out["best_order"] = r.best_order;
     out["conversion"] = q.rdp_classic ? "classic" : "improved";
   }
+  if (q.accountant == "prv") {
+    // "epsilon" is the PRV estimate; the guarantee is epsilon_upper (Gopi et al. 2021).
+    out["epsilon_lower"] = number(r.epsilon_lower);
+    out["epsilon_upper"] = number(r.epsilon_upper);
+  }
+  if (q.accountant == "gdp") out["approximation"] = true;  // CLT: not a guarantee
   return out;
 }
 

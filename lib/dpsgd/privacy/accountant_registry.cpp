@@ -1,5 +1,7 @@
 #include "dpsgd/privacy/accountant_registry.hpp"
 
+#include "dpsgd/privacy/gdp_accountant.hpp"
+#include "dpsgd/privacy/prv_accountant.hpp"
 #include "dpsgd/privacy/rdp_accountant.hpp"
 
 namespace dpsgd::privacy {
@@ -10,6 +12,19 @@ void register_builtin_accountants(AccountantRegistry& registry) {
                  return std::make_unique<RdpAccountant>(o.rdp_classic_conversion
                                                             ? RdpConversion::kClassic
                                                             : RdpConversion::kImproved);
+               });
+  registry.add("prv",
+               "PRV accountant (Gopi, Lee, Wutschitz 2021; as Opacus): numerical composition "
+               "by FFT; epsilon is the estimate, epsilon_upper the guarantee "
+               "(eps_error 0.01, delta_error delta/1000)",
+               [](const AccountantOptions&) -> std::unique_ptr<Accountant> {
+                 return std::make_unique<PrvAccountant>();
+               });
+  registry.add("gdp",
+               "APPROXIMATION, not a guarantee: Gaussian DP via the central limit theorem "
+               "(Bu, Dong, Long, Su 2020); can be below the true epsilon",
+               [](const AccountantOptions&) -> std::unique_ptr<Accountant> {
+                 return std::make_unique<ApproximateGdpAccountant>();
                });
 }
 
