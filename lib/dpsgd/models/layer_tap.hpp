@@ -12,8 +12,18 @@
 
 namespace dpsgd::models {
 
-/// The trainable layer types with per-example gradient support.
-enum class LayerKind { kLinear, kConv2d };
+/// The trainable layer types with per-example gradient support. GroupNorm and
+/// LayerNorm are a parameter-free normalisation (plain autograd) followed by a
+/// tapped affine, so their kinds are the affines': the affine's input is the
+/// normalised activation its per-example gradient needs.
+enum class LayerKind {
+  kLinear,
+  kConv2d,
+  kConvTranspose2d,
+  kEmbedding,
+  kChannelAffine,      ///< GroupNorm's per-channel affine
+  kElementwiseAffine,  ///< LayerNorm's elementwise affine
+};
 
 class TappedLayer;
 

@@ -1,6 +1,7 @@
 #include "dpsgd/privacy/conv2d_rule.hpp"
 
 #include "dpsgd/models/conv2d.hpp"
+#include "dpsgd/privacy/im2col.hpp"
 
 namespace dpsgd::privacy {
 namespace {
@@ -9,27 +10,11 @@ models::Conv2dImpl& as_conv(models::TappedLayer& layer) {
   return dynamic_cast<models::Conv2dImpl&>(layer);
 }
 
-// (B, G, d_g, T): the unfolded input (im2col), split by group. Built as one
-// strided view of the padded input and a single copy: LibTorch's CPU unfold
-// (im2col) measured 30-100x slower than this on the CI machine, and the layout
-// (channel, kh, kw) x (oh, ow) is the same, so results are bit-identical.
-torch::Tensor unfold_by_group(const models::Conv2dImpl& conv, const torch::Tensor& a) {
+// (B, G, d_g, T): the unfolded input (im2col), split by group.
+torch::Tensor unfold_input(const models::Conv2dImpl& conv, const torch::Tensor& a) {
   const auto& o = conv.options();
-  const auto padded =
-      torch::constant_pad_nd(a, {o.padding[1], o.padding[1], o.padding[0], o.padding[0]})
-          .contiguous();
-  const std::int64_t b = padded.size(0);
-  const std::int64_t c = padded.size(1);
-  const std::int64_t out_h =
-      (padded.size(2) - o.dilation[0] * (o.kernel[0] - 1) - 1) / o.stride[0] + 1;
-  const std::int64_t out_w =
-      (padded.size(3) - o.dilation[1] * (o.kernel[1] - 1) - 1) / o.stride[1] + 1;
-  const auto st = padded.strides();
-  const auto patches = padded.as_strided(
-      {b, c, o.kernel[0], o.kernel[1], out_h, out_w},
-      {st[0], st[1], st[2] * o.dilation[0], st[3] * o.dilation[1], st[2] * o.stride[0],
-       st[3] * o.stride[1]});
-  return patches.reshape({b, o.groups, c / o.groups * o.kernel[0] * o.kernel[1], out_h * out_w});
+  return unfold_by_group(a, PatchGeometry{o.kernel, o.stride, o.padding, o.dilation},
+                                  o.groups);
 }
 
 // (B, G, p_g, T): the output gradient, split by group.
@@ -57,7 +42,7 @@ std::vector<torch::Tensor> Conv2dRule::per_example_grads(models::TappedLayer& la
                                                          const torch::Tensor& a,
                                                          const torch::Tensor& g) const {
   auto& conv = as_conv(layer);
-  const auto u = unfold_by_group(conv, a);     // B, G, d_g, T
+  const auto u = unfold_input(conv, a);        // B, G, d_g, T
   const auto gg = grad_by_group(conv, g);      // B, G, p_g, T
   const auto w = torch::matmul(gg, u.transpose(2, 3));  // B, G, p_g, d_g
   std::vector<torch::Tensor> out{w.reshape({a.size(0), -1}).view(
@@ -70,7 +55,7 @@ std::vector<torch::Tensor> Conv2dRule::per_example_grads(models::TappedLayer& la
 torch::Tensor Conv2dRule::per_example_sq_norms(models::TappedLayer& layer, const torch::Tensor& a,
                                                const torch::Tensor& g) const {
   auto& conv = as_conv(layer);
-  const auto u = unfold_by_group(conv, a);
+  const auto u = unfold_input(conv, a);
   const auto gg = grad_by_group(conv, g);
   const std::int64_t t = u.size(3);
   const std::int64_t p = gg.size(2);

@@ -2,7 +2,11 @@
 
 #include <stdexcept>
 
+#include "dpsgd/privacy/channel_affine_rule.hpp"
 #include "dpsgd/privacy/conv2d_rule.hpp"
+#include "dpsgd/privacy/conv_transpose2d_rule.hpp"
+#include "dpsgd/privacy/elementwise_affine_rule.hpp"
+#include "dpsgd/privacy/embedding_rule.hpp"
 #include "dpsgd/privacy/linear_rule.hpp"
 
 namespace dpsgd::privacy {
@@ -10,11 +14,23 @@ namespace dpsgd::privacy {
 const LayerRule& rule_for(models::LayerKind kind) {
   static const LinearRule linear;
   static const Conv2dRule conv2d;
+  static const ConvTranspose2dRule conv_transpose2d;
+  static const EmbeddingRule embedding;
+  static const ChannelAffineRule channel_affine;
+  static const ElementwiseAffineRule elementwise_affine;
   switch (kind) {
     case models::LayerKind::kLinear:
       return linear;
     case models::LayerKind::kConv2d:
       return conv2d;
+    case models::LayerKind::kConvTranspose2d:
+      return conv_transpose2d;
+    case models::LayerKind::kEmbedding:
+      return embedding;
+    case models::LayerKind::kChannelAffine:
+      return channel_affine;
+    case models::LayerKind::kElementwiseAffine:
+      return elementwise_affine;
   }
   throw std::logic_error("no per-example rule for this layer kind");
 }

@@ -1,0 +1,40 @@
+#include "dpsgd/privacy/im2col.hpp"
+
+#include <stdexcept>
+
+namespace dpsgd::privacy {
+
+std::array<std::int64_t, 2> patch_grid_size(const PatchGeometry& geometry, std::int64_t height,
+                                            std::int64_t width) {
+  const auto& o = geometry;
+  return {(height + 2 * o.padding[0] - o.dilation[0] * (o.kernel[0] - 1) - 1) / o.stride[0] + 1,
+          (width + 2 * o.padding[1] - o.dilation[1] * (o.kernel[1] - 1) - 1) / o.stride[1] + 1};
+}
+
+torch::Tensor unfold_by_group(const torch::Tensor& x, const PatchGeometry& geometry,
+                              std::int64_t groups, const std::array<std::int64_t, 2>& grid) {
+  const auto& o = geometry;
+  const auto fits = patch_grid_size(o, x.size(2), x.size(3));
+  if (grid[0] > fits[0] || grid[1] > fits[1] || grid[0] < 0 || grid[1] < 0) {
+    // as_strided would read past the end of the padded map.
+    throw std::logic_error("unfold_by_group: more kernel positions requested than fit");
+  }
+  const auto padded =
+      torch::constant_pad_nd(x, {o.padding[1], o.padding[1], o.padding[0], o.padding[0]})
+          .contiguous();
+  const std::int64_t b = padded.size(0);
+  const std::int64_t c = padded.size(1);
+  const auto st = padded.strides();
+  const auto patches =
+      padded.as_strided({b, c, o.kernel[0], o.kernel[1], grid[0], grid[1]},
+                        {st[0], st[1], st[2] * o.dilation[0], st[3] * o.dilation[1],
+                         st[2] * o.stride[0], st[3] * o.stride[1]});
+  return patches.reshape({b, groups, c / groups * o.kernel[0] * o.kernel[1], grid[0] * grid[1]});
+}
+
+torch::Tensor unfold_by_group(const torch::Tensor& x, const PatchGeometry& geometry,
+                              std::int64_t groups) {
+  return unfold_by_group(x, geometry, groups, patch_grid_size(geometry, x.size(2), x.size(3)));
+}
+
+}  // namespace dpsgd::privacy
