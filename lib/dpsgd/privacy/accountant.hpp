@@ -30,6 +30,12 @@ struct EpsilonReport {
   double epsilon_upper = 0.0;
 };
 
+/// The epsilon to report and to calibrate against: the upper end of the
+/// accountant's error bound (PRV's estimate can sit below the true epsilon).
+inline double reported_epsilon(const EpsilonReport& report) {
+  return report.epsilon_upper > report.epsilon ? report.epsilon_upper : report.epsilon;
+}
+
 class Accountant {
  public:
   virtual ~Accountant() = default;

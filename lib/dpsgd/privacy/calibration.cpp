@@ -20,7 +20,9 @@ double calibrate_sigma(const AccountantMaker& make, double target_epsilon, doubl
   }
   if (!(tolerance > 0 && tolerance < 1)) throw std::invalid_argument("tolerance must be in (0, 1)");
   if (steps == 0) return 0.0;
-  const auto eps = [&](double sigma) { return epsilon_for(make, sigma, q, steps, delta).epsilon; };
+  const auto eps = [&](double sigma) {
+    return reported_epsilon(epsilon_for(make, sigma, q, steps, delta));
+  };
   double hi = 1.0;
   while (eps(hi) > target_epsilon) {
     hi *= 2.0;

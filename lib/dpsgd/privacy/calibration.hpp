@@ -3,7 +3,8 @@
 // epsilon after `steps` Poisson-subsampled Gaussian steps at rate q is at most
 // the target at `delta`. Epsilon is monotone decreasing in sigma for every
 // accountant here, so bisection applies. Tolerance is relative in sigma: the
-// result sigma* satisfies epsilon(sigma*) <= target and sigma* <= (1 + tol) * sigma_min.
+// result sigma* satisfies epsilon(sigma*) <= target (the upper bound, for
+// accountants that report bounds: see reported_epsilon()) and sigma* <= (1 + tol) * sigma_min.
 #include <cstdint>
 #include <functional>
 #include <memory>

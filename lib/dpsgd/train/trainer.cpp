@@ -73,6 +73,10 @@ TrainResult run_training(TrainParts& parts, const TrainOptions& options, Metrics
   util::Stopwatch run_clock;
   double epsilon = 0.0;
   std::int64_t step = 0;
+  // Throttling of expensive epsilon queries (see below).
+  double last_query_s = 0.0;
+  double since_query_s = 0.0;
+  const double accounting_budget_s = 1e-3;  // queries faster than this run every step
   parts.model->train();
 
   for (std::int64_t epoch = 1; epoch <= options.epochs; ++epoch) {
@@ -110,12 +114,25 @@ TrainResult run_training(TrainParts& parts, const TrainOptions& options, Metrics
       ++step;
 
       phase.reset();
+      bool epsilon_fresh = false;
       if (is_private) {
         parts.accountant->step(options.noise_multiplier, q, 1);
-        epsilon = parts.accountant->epsilon(options.delta).epsilon;
+        // Cheap accountants (RDP: microseconds) answer every step. An expensive
+        // one (PRV: ~0.5 s per query) is asked at most once per 20 steps' time
+        // and at every epoch end; rows in between get epsilon null rather than
+        // a stale, smaller value the training has already exceeded.
+        const bool epoch_end = s + 1 == per_epoch;
+        if (epoch_end || last_query_s < accounting_budget_s || last_query_s * 20.0 <= since_query_s) {
+          util::Stopwatch query;
+          epsilon = privacy::reported_epsilon(parts.accountant->epsilon(options.delta));
+          last_query_s = query.seconds();
+          since_query_s = 0.0;
+          epsilon_fresh = true;
+        }
       }
       phases.add("accounting", phase.seconds());
 
+      since_query_s += step_clock.seconds();
       const double wall = run_clock.seconds();
       const double mean_loss = drawn > 0 ? loss_sum / static_cast<double>(drawn) : NAN;
       json row = {{"step", step},
@@ -123,7 +140,9 @@ TrainResult run_training(TrainParts& parts, const TrainOptions& options, Metrics
                   {"loss", number_or_null(mean_loss)},
                   {score_name, drawn > 0 ? json(score_sum / static_cast<double>(drawn))
                                          : json(nullptr)},
-                  {"epsilon", is_private ? number_or_null(epsilon) : json(0.0)},
+                  {"epsilon", !is_private ? json(0.0)
+                                          : epsilon_fresh ? number_or_null(epsilon)
+                                                          : json(nullptr)},
                   {"delta", is_private ? json(options.delta) : json(0.0)},
                   {"wall_time", wall},
                   {"step_time", step_clock.seconds()},

@@ -51,7 +51,7 @@ class Registry {
   }
 
   [[nodiscard]] const std::string& description(const std::string& name) const {
-    get(name);
+    (void)get(name);  // throws the listing error for unknown names
     return entries_.at(name).description;
   }
 
