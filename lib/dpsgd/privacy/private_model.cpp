@@ -49,8 +49,9 @@ PrivateModel inspect_model(models::Model& model) {
     if (covered.count(named.value().unsafeGetTensorImpl()) == 0) {
       throw util::UserError("trainable parameter '" + named.key() +
                             "' belongs to a layer without per-example gradient support; build "
-                            "the model from dpsgd's layers (models/linear.hpp, models/conv2d.hpp) "
-                            "or freeze it (requires_grad false)");
+                            "the model from dpsgd's layers (models/: Linear, Conv2d, "
+                            "ConvTranspose2d, GroupNorm, LayerNorm, Embedding) or freeze it "
+                            "(requires_grad false)");
     }
   }
   return out;
