@@ -1,13 +1,14 @@
 // dpsgd-run: parses the command line and calls the library. Nothing else.
 //   dpsgd-run CONFIG.yaml [--set key=value]... [--out DIR] [--device auto|cpu|cuda]
-//   dpsgd-run bench CONFIG.yaml [--steps N] [--engines a,b,...] [--json] [--device D] [--set k=v]...
-//   dpsgd-run epsilon --sample-rate Q --noise-multiplier S --steps N --delta D [--accountant A]
-//   dpsgd-run calibrate --target-epsilon E --sample-rate Q --steps N --delta D [--accountant A]
+//   dpsgd-run bench CONFIG.yaml [--steps N] [--engines a,b,...] [--json] [--device D] [--set
+//   k=v]... dpsgd-run epsilon --sample-rate Q --noise-multiplier S --steps N --delta D
+//   [--accountant A] dpsgd-run calibrate --target-epsilon E --sample-rate Q --steps N --delta D
+//   [--accountant A]
 // Exit codes: 0 success, 1 a run failed (recorded in index.json), 2 bad input.
-#include <CLI/CLI.hpp>
-
 #include <iostream>
 #include <sstream>
+
+#include <CLI/CLI.hpp>
 
 #include "dpsgd/experiment/accounting_commands.hpp"
 #include "dpsgd/experiment/bench.hpp"

@@ -63,7 +63,8 @@ TEST_CASE("wrong types and out-of-range values name key and value", "[config]") 
   REQUIRE_THAT(error_of(kBase, {"train.batch_size=0"}), Catch::Contains("train.batch_size"));
   REQUIRE_THAT(error_of(kBase, {"privacy.clipping.max_grad_norm=0"}),
                Catch::Contains("max_grad_norm"));
-  REQUIRE_THAT(error_of(kBase, {"train.optimizer.lr=[1, 2]"}), Catch::Contains("train.optimizer.lr"));
+  REQUIRE_THAT(error_of(kBase, {"train.optimizer.lr=[1, 2]"}),
+               Catch::Contains("train.optimizer.lr"));
 }
 
 TEST_CASE("unknown registry names list the valid ones", "[config]") {

@@ -1,9 +1,5 @@
 // IDX reading and the datasets built on it: exact round trips through gzipped
 // and plain files, rejection of damaged files, and the real Fashion-MNIST.
-#include <catch2/catch.hpp>
-
-#include <zlib.h>
-
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
@@ -11,12 +7,14 @@
 #include <string>
 #include <vector>
 
+#include <catch2/catch.hpp>
 #include <torch/torch.h>
 
 #include "dpsgd/data/idx_reader.hpp"
 #include "dpsgd/data/mnist_like.hpp"
 #include "dpsgd/data/tensor_dataset.hpp"
 #include "dpsgd/util/error.hpp"
+#include <zlib.h>
 
 namespace fs = std::filesystem;
 using dpsgd::data::load_mnist_like;
@@ -51,9 +49,7 @@ struct TempDir {
            ("dpsgd-idx-test-" + std::to_string(rd()) + "-" + std::to_string(rd()));
     fs::create_directories(path);
   }
-  ~TempDir() {
-    remove_tree(path);
-  }
+  ~TempDir() { remove_tree(path); }
 };
 
 std::vector<unsigned char> idx_bytes(const std::vector<std::uint32_t>& dims,
@@ -72,7 +68,8 @@ std::vector<unsigned char> idx_bytes(const std::vector<std::uint32_t>& dims,
 
 void write_plain(const fs::path& path, const std::vector<unsigned char>& bytes) {
   std::ofstream out(path, std::ios::binary);
-  out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+  out.write(reinterpret_cast<const char*>(bytes.data()),
+            static_cast<std::streamsize>(bytes.size()));
   REQUIRE(out.good());
 }
 
@@ -127,7 +124,7 @@ TEST_CASE("read_idx round-trips a gzipped 3-d file exactly", "[data]") {
   const auto path = dir.path / "images-idx3-ubyte.gz";
   write_gz(path, idx_bytes(dims, data));
   REQUIRE(read_all(path).size() < idx_bytes(dims, data).size() + 64);  // really compressed bytes
-  REQUIRE(read_all(path)[0] == 0x1f);                                   // gzip magic
+  REQUIRE(read_all(path)[0] == 0x1f);                                  // gzip magic
 
   const auto t = read_idx(path);
   CHECK(t.scalar_type() == torch::kUInt8);
@@ -249,7 +246,8 @@ TEST_CASE("load_mnist_like finds .gz first, falls back to plain, and scales to [
   write_gz(dir.path / "train-images-idx3-ubyte.gz", idx_bytes({n, 28, 28}, pixels));
   write_plain(dir.path / "train-labels-idx1-ubyte", idx_bytes({n}, labels));
   // A plain images file with different content beside the .gz: the .gz must win.
-  write_plain(dir.path / "train-images-idx3-ubyte", idx_bytes({n, 28, 28}, pattern(n * 28 * 28, 6)));
+  write_plain(dir.path / "train-images-idx3-ubyte",
+              idx_bytes({n, 28, 28}, pattern(n * 28 * 28, 6)));
 
   const auto ds = load_mnist_like(dir.path, Split::kTrain, "tiny");
   CHECK(ds.name == "tiny");
@@ -261,7 +259,8 @@ TEST_CASE("load_mnist_like finds .gz first, falls back to plain, and scales to [
   for (std::uint32_t i = 0; i < n; ++i) CHECK(ds.targets[i].item<std::int64_t>() == labels[i]);
   const auto expected =
       torch::from_blob(const_cast<unsigned char*>(pixels.data()), {n, 1, 28, 28}, torch::kUInt8)
-          .to(torch::kFloat32) / 255.0;
+          .to(torch::kFloat32) /
+      255.0;
   CHECK(torch::allclose(ds.inputs, expected, 0.0, 1e-7));
   CHECK(ds.inputs.min().item<float>() >= 0.0f);
   CHECK(ds.inputs.max().item<float>() <= 1.0f);
@@ -340,6 +339,8 @@ TEST_CASE("real Fashion-MNIST loads with 60000/10000 examples and labels 0..9", 
     CHECK(ds->inputs.max().item<float>() == 1.0f);
   }
   // The published files start with these labels (ankle boot, T-shirt, ...).
-  CHECK(train.targets.narrow(0, 0, 10).equal(torch::tensor({9, 0, 0, 3, 0, 2, 7, 2, 5, 5}, torch::kLong)));
-  CHECK(test.targets.narrow(0, 0, 10).equal(torch::tensor({9, 2, 1, 1, 6, 1, 4, 6, 5, 7}, torch::kLong)));
+  CHECK(train.targets.narrow(0, 0, 10).equal(
+      torch::tensor({9, 0, 0, 3, 0, 2, 7, 2, 5, 5}, torch::kLong)));
+  CHECK(test.targets.narrow(0, 0, 10).equal(
+      torch::tensor({9, 2, 1, 1, 6, 1, 4, 6, 5, 7}, torch::kLong)));
 }

@@ -2,14 +2,13 @@
 // an independent Bernoulli(q) trial per example per batch. All bounds are at
 // about 4 standard deviations with fixed seeds, so they pass deterministically
 // for a correct sampler while a fixed-size, shuffled or biased one fails them.
-#include <catch2/catch.hpp>
-
 #include <cmath>
 #include <cstdint>
 #include <limits>
 #include <stdexcept>
 #include <vector>
 
+#include <catch2/catch.hpp>
 #include <torch/torch.h>
 
 #include "dpsgd/data/poisson_sampler.hpp"
@@ -94,8 +93,8 @@ TEST_CASE("PoissonSampler includes every example with probability q", "[data]") 
   // freedom: mean n, std sqrt(2n) = 20. Too large means some examples are
   // favoured; too small means inclusion is more even than chance allows
   // (e.g. shuffled fixed-size batches that cycle through the data).
-  const double mean = draws * q;            // 200
-  const double var = draws * q * (1 - q);   // 190
+  const double mean = draws * q;           // 200
+  const double var = draws * q * (1 - q);  // 190
   const auto c = counts.to(torch::kFloat64);
   const double chi2 = ((c - mean).pow(2) / var).sum().item<double>();
   const double max_z = ((c - mean).abs() / std::sqrt(var)).max().item<double>();

@@ -1,12 +1,11 @@
 // End to end: the dpsgd-run binary on the smoke config, and its exit codes for
 // bad input. Needs the Debian dataset-fashion-mnist package (installed by
 // scripts/install-deps.sh).
-#include <catch2/catch.hpp>
-
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 
+#include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
 namespace fs = std::filesystem;
@@ -20,8 +19,8 @@ struct Result {
 
 Result run(const std::string& args) {
   const fs::path log = fs::temp_directory_path() / "dpsgd_e2e_output.txt";
-  const std::string cmd = std::string("cd ") + DPSGD_SOURCE_DIR + " && " + DPSGD_RUN_BINARY +
-                          " " + args + " > " + log.string() + " 2>&1";
+  const std::string cmd = std::string("cd ") + DPSGD_SOURCE_DIR + " && " + DPSGD_RUN_BINARY + " " +
+                          args + " > " + log.string() + " 2>&1";
   const int status = std::system(cmd.c_str());
   std::ifstream in(log);
   std::string out((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -74,9 +73,9 @@ TEST_CASE("smoke config: a sweep of private runs with every required metric", "[
     REQUIRE(metrics["evaluations"].size() == 2);
     REQUIRE(metrics["evaluations"][1].contains("accuracy"));
     const auto summary = read_json(dir / "summary.json");
-    for (const char* key : {"final_test", "epsilon", "delta", "total_time_s", "phase_times_s",
-                            "peak_memory_bytes", "config", "seed", "device", "libtorch_version",
-                            "git_commit"}) {
+    for (const char* key :
+         {"final_test", "epsilon", "delta", "total_time_s", "phase_times_s", "peak_memory_bytes",
+          "config", "seed", "device", "libtorch_version", "git_commit"}) {
       INFO("summary key " << key);
       REQUIRE(summary.contains(key));
     }

@@ -118,7 +118,8 @@ TEST_CASE("Conv2d engines equal the per-example loop (float64, odd shapes)", "[e
         torch::zeros({1, c.options.in_channels, c.size, c.size}, torch::kFloat64));
     const std::int64_t features = probe.numel();
     auto model = std::make_shared<OneLayerModel>(
-        layer.ptr(), [layer](const torch::Tensor& x) mutable { return layer->forward(x); }, features, 3);
+        layer.ptr(), [layer](const torch::Tensor& x) mutable { return layer->forward(x); },
+        features, 3);
     model->to(torch::kFloat64);
     const auto x = torch::randn({c.batch, c.options.in_channels, c.size, c.size}, torch::kFloat64);
     const auto y = torch::randint(0, 3, {c.batch}, torch::kInt64);
@@ -132,10 +133,11 @@ TEST_CASE("Linear engines equal the loop for 2-D and sequence inputs", "[engines
   for (std::int64_t t : {1, 3, 40}) {  // 40: t^2 > p*d selects the direct form
     models::Linear layer(6, 5);
     auto model = std::make_shared<OneLayerModel>(
-        layer.ptr(), [layer](const torch::Tensor& x) mutable { return layer->forward(x); }, t * 5, 4);
+        layer.ptr(), [layer](const torch::Tensor& x) mutable { return layer->forward(x); }, t * 5,
+        4);
     model->to(torch::kFloat64);
-    const auto x = t == 1 ? torch::randn({7, 6}, torch::kFloat64)
-                          : torch::randn({7, t, 6}, torch::kFloat64);
+    const auto x =
+        t == 1 ? torch::randn({7, 6}, torch::kFloat64) : torch::randn({7, t, 6}, torch::kFloat64);
     const auto y = torch::randint(0, 4, {7}, torch::kInt64);
     INFO("sequence length " << t);
     check_all_engines(*model, x, y);
@@ -174,8 +176,7 @@ TEST_CASE("Flat clipping bounds every per-example norm by C", "[clipping]") {
   REQUIRE_THROWS(privacy::FlatClipper(-1.0));
 }
 
-TEST_CASE("Clipped engine output: every clipped per-example gradient has norm <= C",
-          "[clipping]") {
+TEST_CASE("Clipped engine output: every clipped per-example gradient has norm <= C", "[clipping]") {
   // Batch of 1 through the whole private path: the clipped sum is one clipped gradient.
   torch::manual_seed(5);
   auto model = models::model_registry().get("tanh_cnn")(models::ModelOptions{});

@@ -1,8 +1,7 @@
-#include <catch2/catch.hpp>
-
 #include <filesystem>
 #include <fstream>
 
+#include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
 #include "dpsgd/train/metrics_log.hpp"
@@ -52,7 +51,7 @@ TEST_CASE("registry: unknown names list the valid ones, duplicates are refused",
   r.add("alpha", "first", 1);
   r.add("beta", "second", 2);
   REQUIRE(r.get("beta") == 2);
-  REQUIRE_THROWS_WITH(r.get("gamma"), Catch::Contains("unknown widget 'gamma'") &&
-                                          Catch::Contains("alpha, beta"));
+  REQUIRE_THROWS_WITH(r.get("gamma"),
+                      Catch::Contains("unknown widget 'gamma'") && Catch::Contains("alpha, beta"));
   REQUIRE_THROWS_AS(r.add("alpha", "again", 3), std::logic_error);
 }

@@ -46,7 +46,8 @@ void emit(YAML::Emitter& out, const nlohmann::json& j) {
 
 nlohmann::json run_config_json(const ExperimentConfig& c, double sigma) {
   const auto& o = c.optimizer_options;
-  nlohmann::json optimizer = {{"name", c.optimizer}, {"lr", o.lr}, {"weight_decay", o.weight_decay}};
+  nlohmann::json optimizer = {
+      {"name", c.optimizer}, {"lr", o.lr}, {"weight_decay", o.weight_decay}};
   if (c.optimizer == "sgd") {
     optimizer["momentum"] = o.momentum;
     optimizer["nesterov"] = o.nesterov;
@@ -66,9 +67,8 @@ nlohmann::json run_config_json(const ExperimentConfig& c, double sigma) {
     privacy["rdp_conversion"] =
         c.privacy.rdp_conversion == RdpConversionChoice::kClassic ? "classic" : "improved";
   }
-  nlohmann::json data = {{"name", c.data.name},
-                         {"train_size", c.data.train_size},
-                         {"test_size", c.data.test_size}};
+  nlohmann::json data = {
+      {"name", c.data.name}, {"train_size", c.data.train_size}, {"test_size", c.data.test_size}};
   if (!c.data.root.empty()) data["root"] = c.data.root;
   return {
       {"name", c.name},

@@ -1,12 +1,12 @@
 #include "dpsgd/config/config_loader.hpp"
 
-#include <yaml-cpp/yaml.h>
-
 #include <cmath>
 #include <fstream>
 #include <functional>
 #include <set>
 #include <sstream>
+
+#include <yaml-cpp/yaml.h>
 
 #include "dpsgd/data/dataset_registry.hpp"
 #include "dpsgd/models/model_registry.hpp"
@@ -166,10 +166,14 @@ ExperimentConfig from_yaml(const YAML::Node& root, const std::filesystem::path& 
   c.seed = static_cast<std::uint64_t>(seed);
   std::string device = "auto";
   top.read("device", device, "auto, cpu or cuda");
-  if (device == "auto") c.device = DeviceChoice::kAuto;
-  else if (device == "cpu") c.device = DeviceChoice::kCpu;
-  else if (device == "cuda") c.device = DeviceChoice::kCuda;
-  else top.fail("device", device, "auto, cpu or cuda");
+  if (device == "auto")
+    c.device = DeviceChoice::kAuto;
+  else if (device == "cpu")
+    c.device = DeviceChoice::kCpu;
+  else if (device == "cuda")
+    c.device = DeviceChoice::kCuda;
+  else
+    top.fail("device", device, "auto, cpu or cuda");
 
   Section data(top.get("data"), "data", file);
   data.read_name("name", c.data.name, data::dataset_registry());
@@ -203,8 +207,7 @@ ExperimentConfig from_yaml(const YAML::Node& root, const std::filesystem::path& 
   opt.read_double("lr", c.optimizer_options.lr, positive, "a number > 0");
   opt.read_double("momentum", c.optimizer_options.momentum, unit, "a number in [0, 1)");
   opt.read("nesterov", c.optimizer_options.nesterov, "true or false");
-  opt.read_double("weight_decay", c.optimizer_options.weight_decay, non_negative,
-                  "a number >= 0");
+  opt.read_double("weight_decay", c.optimizer_options.weight_decay, non_negative, "a number >= 0");
   opt.read_double("beta1", c.optimizer_options.beta1, unit, "a number in [0, 1)");
   opt.read_double("beta2", c.optimizer_options.beta2, unit, "a number in [0, 1)");
   opt.read_double("eps", c.optimizer_options.eps, positive, "a number > 0");
@@ -214,22 +217,24 @@ ExperimentConfig from_yaml(const YAML::Node& root, const std::filesystem::path& 
   Section priv(top.get("privacy"), "privacy", file);
   priv.read("enabled", c.privacy.enabled, "true or false");
   priv.read_name("engine", c.privacy.engine, privacy::engine_registry());
-  priv.read_double("delta", c.privacy.delta, [](double v) { return v > 0 && v < 1; },
-                   "a number in (0, 1)");
+  priv.read_double(
+      "delta", c.privacy.delta, [](double v) { return v > 0 && v < 1; }, "a number in (0, 1)");
   priv.read_name("accountant", c.privacy.accountant, privacy::accountant_registry());
   std::string conversion = "improved";
   priv.read("rdp_conversion", conversion, "improved or classic");
-  if (conversion == "improved") c.privacy.rdp_conversion = RdpConversionChoice::kImproved;
-  else if (conversion == "classic") c.privacy.rdp_conversion = RdpConversionChoice::kClassic;
-  else priv.fail(priv.key("rdp_conversion"), conversion, "improved or classic");
+  if (conversion == "improved")
+    c.privacy.rdp_conversion = RdpConversionChoice::kImproved;
+  else if (conversion == "classic")
+    c.privacy.rdp_conversion = RdpConversionChoice::kClassic;
+  else
+    priv.fail(priv.key("rdp_conversion"), conversion, "improved or classic");
   Section clip(priv.get("clipping"), "privacy.clipping", file);
   clip.read_name("mode", c.privacy.clipping.mode, privacy::clipper_registry());
   clip.read_double("max_grad_norm", c.privacy.clipping.max_grad_norm, positive, "a number > 0");
   clip.finish();
   // A number or a list of numbers (a sweep), each passing `ok`.
   auto read_number_list = [&](const std::string& k, std::vector<double>& out,
-                              const std::function<bool(double)>& ok,
-                              const std::string& expected) {
+                              const std::function<bool(double)>& ok, const std::string& expected) {
     const auto node = priv.get(k);
     auto one = [&](const YAML::Node& n) {
       double v = -1;
@@ -264,13 +269,15 @@ ExperimentConfig from_yaml(const YAML::Node& root, const std::filesystem::path& 
   // Cross-key rules.
   if (c.privacy.enabled) {
     if (c.privacy.noise_multipliers.empty() == c.privacy.target_epsilons.empty()) {
-      throw UserError(file + ": give exactly one of privacy.noise_multiplier and "
-                             "privacy.target_epsilon when privacy.enabled is true (a number, or "
-                             "a list for a sweep)");
+      throw UserError(file +
+                      ": give exactly one of privacy.noise_multiplier and "
+                      "privacy.target_epsilon when privacy.enabled is true (a number, or "
+                      "a list for a sweep)");
     }
     if (!c.train.poisson_sampling) {
-      throw UserError(file + ": train.sampling: 'shuffle' is invalid for a private run: the "
-                             "privacy accounting assumes Poisson sampling; use poisson");
+      throw UserError(file +
+                      ": train.sampling: 'shuffle' is invalid for a private run: the "
+                      "privacy accounting assumes Poisson sampling; use poisson");
     }
   } else {
     c.privacy.target_epsilons.clear();

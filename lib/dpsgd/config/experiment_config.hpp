@@ -35,14 +35,14 @@ struct ClippingConfig {
 
 struct PrivacyConfig {
   bool enabled = true;
-  std::string engine = "auto";            ///< engine registry key
+  std::string engine = "auto";  ///< engine registry key
   ClippingConfig clipping;
   std::vector<double> noise_multipliers;  ///< more than one: a sweep
   /// Alternative to noise_multipliers: each run calibrates sigma to reach this
   /// epsilon at `delta` after all its steps (more than one: a sweep).
   std::vector<double> target_epsilons;
   double delta = 1e-5;
-  std::string accountant = "rdp";         ///< accountant registry key
+  std::string accountant = "rdp";  ///< accountant registry key
   RdpConversionChoice rdp_conversion = RdpConversionChoice::kImproved;
 };
 
@@ -53,7 +53,7 @@ struct ExperimentConfig {
   DeviceChoice device = DeviceChoice::kAuto;
   DataConfig data;
   ModelConfig model;
-  train::TrainOptions train;  ///< noise_multiplier/delta filled per run
+  train::TrainOptions train;      ///< noise_multiplier/delta filled per run
   std::string optimizer = "sgd";  ///< optimizer registry key
   train::OptimizerOptions optimizer_options;
   PrivacyConfig privacy;

@@ -11,8 +11,7 @@ Split to_split(DatasetSplit s) { return s == DatasetSplit::kTrain ? Split::kTrai
 }  // namespace
 
 void register_builtin_datasets(DatasetRegistry& registry) {
-  registry.add("fashion_mnist",
-               "Fashion-MNIST, gzipped IDX (Debian package dataset-fashion-mnist)",
+  registry.add("fashion_mnist", "Fashion-MNIST, gzipped IDX (Debian package dataset-fashion-mnist)",
                [](const DatasetOptions& o, DatasetSplit split) {
                  const std::filesystem::path root =
                      o.root.empty() ? kDefaultFashionMnistRoot : std::filesystem::path(o.root);

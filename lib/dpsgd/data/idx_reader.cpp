@@ -1,7 +1,5 @@
 #include "dpsgd/data/idx_reader.hpp"
 
-#include <zlib.h>
-
 #include <algorithm>
 #include <array>
 #include <cerrno>
@@ -15,6 +13,7 @@
 
 #include "dpsgd/util/error.hpp"
 #include "dpsgd/util/logging.hpp"
+#include <zlib.h>
 
 namespace dpsgd::data {
 namespace {
@@ -34,13 +33,20 @@ using GzHandle = std::unique_ptr<gzFile_s, GzCloser>;
 
 const char* type_name(unsigned char code) {
   switch (code) {
-    case 0x08: return "unsigned byte";
-    case 0x09: return "signed byte";
-    case 0x0B: return "int16";
-    case 0x0C: return "int32";
-    case 0x0D: return "float32";
-    case 0x0E: return "float64";
-    default: return nullptr;
+    case 0x08:
+      return "unsigned byte";
+    case 0x09:
+      return "signed byte";
+    case 0x0B:
+      return "int16";
+    case 0x0C:
+      return "int32";
+    case 0x0D:
+      return "float32";
+    case 0x0E:
+      return "float64";
+    default:
+      return nullptr;
   }
 }
 
@@ -100,16 +106,16 @@ torch::Tensor read_idx(const std::filesystem::path& path) {
   if (magic[2] != kTypeUnsignedByte) {
     const char* known = type_name(magic[2]);
     if (known == nullptr) {
-      throw UserError(cat("IDX file ", where, " has a bad magic number: unknown type code ",
-                          hex(magic[2])));
+      throw UserError(
+          cat("IDX file ", where, " has a bad magic number: unknown type code ", hex(magic[2])));
     }
     throw UserError(cat("IDX file ", where, " holds ", known, " elements (type code ",
                         hex(magic[2]), "); only unsigned byte (0x08) is supported"));
   }
   const int num_dims = magic[3];
   if (num_dims == 0 || num_dims > kMaxDims) {
-    throw UserError(cat("IDX file ", where, " declares ", num_dims,
-                        " dimensions; expected 1 to ", kMaxDims));
+    throw UserError(
+        cat("IDX file ", where, " declares ", num_dims, " dimensions; expected 1 to ", kMaxDims));
   }
 
   std::vector<unsigned char> dim_bytes(static_cast<std::size_t>(num_dims) * 4);
@@ -134,7 +140,8 @@ torch::Tensor read_idx(const std::filesystem::path& path) {
   }
 
   auto tensor = torch::empty(shape, torch::TensorOptions().dtype(torch::kUInt8));
-  const std::int64_t got = read_bytes(file.get(), tensor.data_ptr<std::uint8_t>(), num_elements, path);
+  const std::int64_t got =
+      read_bytes(file.get(), tensor.data_ptr<std::uint8_t>(), num_elements, path);
   if (got != num_elements) {
     throw UserError(cat("IDX file ", where, " is truncated: its dims declare ", num_elements,
                         " data bytes but only ", got, " follow the header"));

@@ -1,10 +1,10 @@
 #include "dpsgd/data/poisson_sampler.hpp"
 
-#include <ATen/CPUGeneratorImpl.h>
-
 #include <cmath>
 #include <stdexcept>
 #include <string>
+
+#include <ATen/CPUGeneratorImpl.h>
 
 namespace dpsgd::data {
 namespace {
@@ -36,8 +36,8 @@ PoissonSampler::PoissonSampler(std::int64_t dataset_size, double sample_rate, st
 torch::Tensor PoissonSampler::next() {
   // One uniform draw per example, in float64 so that P(u < q) is q to within
   // 2^-53; float32 would round q to 24 bits.
-  const auto uniforms = at::rand({dataset_size_}, generator_,
-                                 torch::TensorOptions().dtype(torch::kFloat64));
+  const auto uniforms =
+      at::rand({dataset_size_}, generator_, torch::TensorOptions().dtype(torch::kFloat64));
   // nonzero() returns indices in increasing order, already int64.
   return (uniforms < sample_rate_).nonzero().flatten();
 }

@@ -1,8 +1,8 @@
 #include "dpsgd/data/shuffle_sampler.hpp"
 
-#include <ATen/CPUGeneratorImpl.h>
-
 #include <stdexcept>
+
+#include <ATen/CPUGeneratorImpl.h>
 
 namespace dpsgd::data {
 

@@ -62,7 +62,8 @@ nlohmann::json epsilon_command(const AccountingQuery& q) {
   validate(q, /*needs_sigma=*/true);
   const auto make = maker(q);
   util::Stopwatch clock;
-  const auto report = privacy::epsilon_for(make, q.noise_multiplier, q.sample_rate, q.steps, q.delta);
+  const auto report =
+      privacy::epsilon_for(make, q.noise_multiplier, q.sample_rate, q.steps, q.delta);
   auto out = report_json(q, report);
   out["noise_multiplier"] = q.noise_multiplier;
   out["seconds"] = clock.seconds();

@@ -1,10 +1,10 @@
 #include "dpsgd/experiment/bench.hpp"
 
-#include <ATen/CPUGeneratorImpl.h>
-
 #include <algorithm>
 #include <cstdio>
 #include <map>
+
+#include <ATen/CPUGeneratorImpl.h>
 
 #include "dpsgd/config/config_loader.hpp"
 #include "dpsgd/data/dataset_registry.hpp"
@@ -72,8 +72,7 @@ struct Batches {
 };
 
 json time_engine(const config::ExperimentConfig& c, const std::string& engine,
-                 const Batches& batches, const BenchRequest& request,
-                 const torch::Device& device) {
+                 const Batches& batches, const BenchRequest& request, const torch::Device& device) {
   torch::manual_seed(c.seed);
   auto model = models::model_registry().get(c.model.name)(c.model.options);
   model->to(device);
@@ -150,8 +149,8 @@ json run_bench(const BenchRequest& request) {
   Batches batches;
   auto generator = at::detail::createCPUGenerator(c.seed);
   for (int b = 0; b < 4; ++b) {
-    const auto idx = torch::randperm(train.size(), generator, torch::kInt64)
-                         .narrow(0, 0, c.train.batch_size);
+    const auto idx =
+        torch::randperm(train.size(), generator, torch::kInt64).narrow(0, 0, c.train.batch_size);
     batches.x.push_back(train.inputs.index_select(0, idx).to(device));
     batches.y.push_back(train.targets.index_select(0, idx).to(device));
   }
@@ -178,22 +177,22 @@ json run_bench(const BenchRequest& request) {
 }
 
 std::string bench_table(const json& r) {
-  std::string out = util::cat("machine ", r["machine"].get<std::string>(), "\ndevice ",
-                              r["device"].get<std::string>(), ", model ",
-                              r["model"].get<std::string>(), ", batch ", r["batch_size"].dump(),
-                              ", ", r["steps"].dump(), " steps after ", r["warmup"].dump(),
-                              " warm-up\n");
+  std::string out = util::cat(
+      "machine ", r["machine"].get<std::string>(), "\ndevice ", r["device"].get<std::string>(),
+      ", model ", r["model"].get<std::string>(), ", batch ", r["batch_size"].dump(), ", ",
+      r["steps"].dump(), " steps after ", r["warmup"].dump(), " warm-up\n");
   char line[256];
   std::snprintf(line, sizeof(line), "%-12s %10s %8s %9s %9s %9s %9s %9s %9s %10s\n", "engine",
-                "step_ms", "ratio", "fwd_ms", "bwd_ms", "norms_ms", "clip_ms", "noise_ms",
-                "opt_ms", "peak_MiB");
+                "step_ms", "ratio", "fwd_ms", "bwd_ms", "norms_ms", "clip_ms", "noise_ms", "opt_ms",
+                "peak_MiB");
   out += line;
   auto row = [&](const std::string& name, const json& e, double ratio) {
     const auto& p = e["phases"];
     auto ms = [&](const char* k) { return p.contains(k) ? p[k].get<double>() * 1e3 : 0.0; };
-    std::snprintf(line, sizeof(line), "%-12s %10.2f %8.2f %9.2f %9.2f %9.2f %9.2f %9.2f %9.2f %10.1f\n",
-                  name.c_str(), e["median_step_s"].get<double>() * 1e3, ratio, ms("forward"),
-                  ms("backward"), ms("norms"), ms("clip_sum"), ms("noise"), ms("optimizer"),
+    std::snprintf(line, sizeof(line),
+                  "%-12s %10.2f %8.2f %9.2f %9.2f %9.2f %9.2f %9.2f %9.2f %10.1f\n", name.c_str(),
+                  e["median_step_s"].get<double>() * 1e3, ratio, ms("forward"), ms("backward"),
+                  ms("norms"), ms("clip_sum"), ms("noise"), ms("optimizer"),
                   e["peak_memory_bytes"].get<double>() / 1048576.0);
     out += line;
   };

@@ -2,9 +2,9 @@
 
 #include <chrono>
 #include <cstdio>
-#include <optional>
 #include <ctime>
 #include <iomanip>
+#include <optional>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -64,8 +64,7 @@ LoadedData load_data(const config::ExperimentConfig& c, const torch::Device& dev
   if (c.data.train_size > 0) out.train = out.train.subset(c.data.train_size);
   if (c.data.test_size > 0) out.test = out.test.subset(c.data.test_size);
   if (c.train.batch_size > out.train.size()) {
-    throw util::UserError(util::cat(c.source.string(), ": train.batch_size: '",
-                                    c.train.batch_size,
+    throw util::UserError(util::cat(c.source.string(), ": train.batch_size: '", c.train.batch_size,
                                     "' is invalid: larger than the training set (",
                                     out.train.size(), " examples), so q = batch/N would exceed 1"));
   }
@@ -96,7 +95,8 @@ std::vector<RunPlan> plan_runs(const config::ExperimentConfig& c, std::int64_t t
   std::vector<RunPlan> plans;
   if (!c.privacy.target_epsilons.empty()) {
     const double q = static_cast<double>(c.train.batch_size) / static_cast<double>(train_size);
-    const std::int64_t steps = train::steps_per_epoch(train_size, c.train.batch_size) * c.train.epochs;
+    const std::int64_t steps =
+        train::steps_per_epoch(train_size, c.train.batch_size) * c.train.epochs;
     const auto& factory = privacy::accountant_registry().get(c.privacy.accountant);
     const auto options = accountant_options(c);
     const privacy::AccountantMaker make = [&] { return factory(options); };
@@ -232,10 +232,10 @@ int run_experiment(const ExperimentRequest& request) {
   const std::filesystem::path out_dir =
       request.out_dir.value_or(std::filesystem::path("results") / c.name);
   std::filesystem::create_directories(out_dir);
-  util::log::info(util::cat("experiment '", c.name, "': ",
-                            std::max(c.privacy.noise_multipliers.size(),
-                                     c.privacy.target_epsilons.size()),
-                            " run(s) on ", device.str(), ", output in ", out_dir.string()));
+  util::log::info(util::cat(
+      "experiment '", c.name,
+      "': ", std::max(c.privacy.noise_multipliers.size(), c.privacy.target_epsilons.size()),
+      " run(s) on ", device.str(), ", output in ", out_dir.string()));
 
   util::Stopwatch load_clock;
   const auto data = load_data(c, device);
@@ -272,9 +272,9 @@ int run_experiment(const ExperimentRequest& request) {
       row["final_test"] = summary["final_test"];
       row["epsilon"] = summary["epsilon"];
       row["total_time_s"] = summary["total_time_s"];
-      util::log::info(util::cat("run ", id, " completed: test ", summary["final_test"].dump(),
-                                c.privacy.enabled ? util::cat(", epsilon ", summary["epsilon"].dump())
-                                                  : std::string()));
+      util::log::info(util::cat(
+          "run ", id, " completed: test ", summary["final_test"].dump(),
+          c.privacy.enabled ? util::cat(", epsilon ", summary["epsilon"].dump()) : std::string()));
     } catch (const c10::Error& e) {
       ++failures;
       row["status"] = "failed";

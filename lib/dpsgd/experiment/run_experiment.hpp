@@ -17,7 +17,7 @@ namespace dpsgd::experiment {
 
 struct ExperimentRequest {
   std::filesystem::path config_path;
-  std::vector<std::string> overrides;          ///< --set KEY=VALUE
+  std::vector<std::string> overrides;  ///< --set KEY=VALUE
   std::optional<std::filesystem::path> out_dir;
   std::optional<config::DeviceChoice> device;  ///< --device beats the YAML
 };

@@ -27,8 +27,8 @@ std::vector<torch::Tensor> LinearImpl::layer_parameters() {
 }
 
 std::string LinearImpl::describe() const {
-  return util::cat("Linear(", weight.size(1), ", ", weight.size(0), bias.defined() ? "" : ", no bias",
-                   ")");
+  return util::cat("Linear(", weight.size(1), ", ", weight.size(0),
+                   bias.defined() ? "" : ", no bias", ")");
 }
 
 }  // namespace dpsgd::models

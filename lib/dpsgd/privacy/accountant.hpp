@@ -25,8 +25,8 @@ struct MechanismSegment {
 struct EpsilonReport {
   double epsilon = 0.0;
   double delta = 0.0;
-  double best_order = 0.0;      ///< RDP: the order alpha that gave the minimum (0 otherwise)
-  double epsilon_lower = 0.0;   ///< numerical accountants: error bounds; else = epsilon
+  double best_order = 0.0;     ///< RDP: the order alpha that gave the minimum (0 otherwise)
+  double epsilon_lower = 0.0;  ///< numerical accountants: error bounds; else = epsilon
   double epsilon_upper = 0.0;
 };
 

@@ -9,9 +9,8 @@ namespace dpsgd::privacy {
 void register_builtin_accountants(AccountantRegistry& registry) {
   registry.add("rdp", "Renyi DP of the Poisson-subsampled Gaussian (Mironov et al. 2019)",
                [](const AccountantOptions& o) -> std::unique_ptr<Accountant> {
-                 return std::make_unique<RdpAccountant>(o.rdp_classic_conversion
-                                                            ? RdpConversion::kClassic
-                                                            : RdpConversion::kImproved);
+                 return std::make_unique<RdpAccountant>(
+                     o.rdp_classic_conversion ? RdpConversion::kClassic : RdpConversion::kImproved);
                });
   registry.add("prv",
                "PRV accountant (Gopi, Lee, Wutschitz 2021; as Opacus): numerical composition "

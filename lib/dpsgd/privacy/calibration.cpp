@@ -39,8 +39,10 @@ double calibrate_sigma(const AccountantMaker& make, double target_epsilon, doubl
   // Invariant: eps(hi) <= target < eps(lo) (or lo is negligible).
   while (hi - lo > tolerance * hi) {
     const double mid = 0.5 * (lo + hi);
-    if (eps(mid) <= target_epsilon) hi = mid;
-    else lo = mid;
+    if (eps(mid) <= target_epsilon)
+      hi = mid;
+    else
+      lo = mid;
   }
   return hi;
 }

@@ -13,8 +13,7 @@ models::Conv2dImpl& as_conv(models::TappedLayer& layer) {
 // (B, G, d_g, T): the unfolded input (im2col), split by group.
 torch::Tensor unfold_input(const models::Conv2dImpl& conv, const torch::Tensor& a) {
   const auto& o = conv.options();
-  return unfold_by_group(a, PatchGeometry{o.kernel, o.stride, o.padding, o.dilation},
-                                  o.groups);
+  return unfold_by_group(a, PatchGeometry{o.kernel, o.stride, o.padding, o.dilation}, o.groups);
 }
 
 // (B, G, p_g, T): the output gradient, split by group.
@@ -42,9 +41,9 @@ torch::Tensor per_example_weight_grads(const models::Conv2dImpl& conv, const tor
   const auto& o = conv.options();
   const std::int64_t b = a.size(0);
   const auto& w = conv.weight;
-  const auto stacked_weight =
-      w.unsqueeze(0).expand({b, w.size(0), w.size(1), w.size(2), w.size(3)})
-          .reshape({b * w.size(0), w.size(1), w.size(2), w.size(3)});
+  const auto stacked_weight = w.unsqueeze(0)
+                                  .expand({b, w.size(0), w.size(1), w.size(2), w.size(3)})
+                                  .reshape({b * w.size(0), w.size(1), w.size(2), w.size(3)});
   const auto grads = std::get<1>(at::convolution_backward(
       g.reshape({1, b * g.size(1), g.size(2), g.size(3)}),
       a.reshape({1, b * a.size(1), a.size(2), a.size(3)}), stacked_weight, c10::nullopt,
@@ -79,7 +78,7 @@ torch::Tensor Conv2dRule::per_example_sq_norms(models::TappedLayer& layer, const
   if (t * t < p * d) {
     const auto u = unfold_input(conv, a);                    // B, G, d_g, T
     const auto gg = grad_by_group(conv, g);                  // B, G, p_g, T
-    const auto uu = torch::matmul(u.transpose(2, 3), u);    // B, G, T, T
+    const auto uu = torch::matmul(u.transpose(2, 3), u);     // B, G, T, T
     const auto ggt = torch::matmul(gg.transpose(2, 3), gg);  // B, G, T, T
     weight_sq = (uu * ggt).sum({1, 2, 3});
   } else {

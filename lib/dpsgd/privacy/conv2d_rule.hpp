@@ -20,7 +20,8 @@ class Conv2dRule final : public LayerRule {
   [[nodiscard]] std::vector<torch::Tensor> per_example_grads(models::TappedLayer& layer,
                                                              const torch::Tensor& a,
                                                              const torch::Tensor& g) const override;
-  [[nodiscard]] torch::Tensor per_example_sq_norms(models::TappedLayer& layer, const torch::Tensor& a,
+  [[nodiscard]] torch::Tensor per_example_sq_norms(models::TappedLayer& layer,
+                                                   const torch::Tensor& a,
                                                    const torch::Tensor& g) const override;
   [[nodiscard]] std::vector<torch::Tensor> weighted_grad_sum(
       models::TappedLayer& layer, const torch::Tensor& a, const torch::Tensor& g,

@@ -17,20 +17,18 @@ DpGradient::DpGradient(PrivateModel model, std::shared_ptr<const models::Objecti
   if (options.expected_batch_size <= 0) throw std::invalid_argument("expected batch size <= 0");
 }
 
-double DpGradient::noise_std() const {
-  return options_.noise_multiplier * clipper_->sensitivity();
-}
+double DpGradient::noise_std() const { return options_.noise_multiplier * clipper_->sensitivity(); }
 
-DpStepStats DpGradient::compute(const torch::Tensor& x, const torch::Tensor& y,
-                                PhaseClock* clock) {
+DpStepStats DpGradient::compute(const torch::Tensor& x, const torch::Tensor& y, PhaseClock* clock) {
   std::vector<torch::Tensor> sums;
   sums.reserve(model_.params.size());
   for (const auto& p : model_.params) sums.push_back(torch::zeros_like(p));
 
   DpStepStats stats;
   stats.batch_size = x.size(0);
-  const std::int64_t chunk =
-      options_.physical_batch_size > 0 ? options_.physical_batch_size : std::max<std::int64_t>(1, x.size(0));
+  const std::int64_t chunk = options_.physical_batch_size > 0
+                                 ? options_.physical_batch_size
+                                 : std::max<std::int64_t>(1, x.size(0));
   // Statistics stay on the device until one host transfer at the end of the step.
   const auto stat_options = x.options().dtype(torch::kFloat64);
   torch::Tensor totals = torch::zeros({4}, stat_options);  // loss, score, norm, clipped
@@ -38,8 +36,8 @@ DpStepStats DpGradient::compute(const torch::Tensor& x, const torch::Tensor& y,
     const std::int64_t n = std::min(chunk, x.size(0) - start);
     const auto cs = engine_->accumulate(x.narrow(0, start, n), y.narrow(0, start, n), sums, clock);
     torch::NoGradGuard no_grad;
-    totals += torch::stack({cs.losses.sum().to(torch::kFloat64), cs.scores.sum().to(torch::kFloat64),
-                            cs.norms.sum().to(torch::kFloat64),
+    totals += torch::stack({cs.losses.sum().to(torch::kFloat64),
+                            cs.scores.sum().to(torch::kFloat64), cs.norms.sum().to(torch::kFloat64),
                             (cs.factors < 1.0).any(1).sum().to(torch::kFloat64)});
   }
   const auto host = totals.cpu();

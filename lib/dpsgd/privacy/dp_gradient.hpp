@@ -23,9 +23,9 @@
 namespace dpsgd::privacy {
 
 struct DpGradientOptions {
-  double noise_multiplier = 1.0;          ///< sigma
-  std::int64_t expected_batch_size = 1;   ///< q N
-  std::int64_t physical_batch_size = 0;   ///< chunk size; 0 = whole batch at once
+  double noise_multiplier = 1.0;         ///< sigma
+  std::int64_t expected_batch_size = 1;  ///< q N
+  std::int64_t physical_batch_size = 0;  ///< chunk size; 0 = whole batch at once
 };
 
 /// What one step saw (sums over the drawn batch; nothing here is privatised:

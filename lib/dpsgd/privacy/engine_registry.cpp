@@ -6,8 +6,7 @@ void register_builtin_engines(EngineRegistry& registry) {
   registry.add("loop", "one backward per example (exact oracle, slow)", make_loop_engine);
   registry.add("materialize", "per-layer per-example gradients from activations",
                make_materialize_engine);
-  registry.add("ghost", "ghost norms + book-keeping clipped sum (one backward)",
-               make_ghost_engine);
+  registry.add("ghost", "ghost norms + book-keeping clipped sum (one backward)", make_ghost_engine);
   // Flat clipping only needs norms and a weighted sum, for which ghost is exact
   // and the fastest: it never holds B x parameters.
   registry.add("auto", "the fastest exact engine for the clipping method (ghost for flat)",

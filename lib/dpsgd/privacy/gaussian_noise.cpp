@@ -1,9 +1,9 @@
 #include "dpsgd/privacy/gaussian_noise.hpp"
 
+#include <mutex>
+
 #include <ATen/CPUGeneratorImpl.h>
 #include <ATen/Context.h>
-
-#include <mutex>
 
 namespace dpsgd::privacy {
 namespace {

@@ -27,9 +27,9 @@ class GhostEngine final : public GradientEngine {
       std::vector<torch::Tensor> per_layer;
       for (std::size_t l = 0; l < pm.layers.size(); ++l) {
         const auto& pair = capture.pair(l);
-        per_layer.push_back(rule_for(pm.layers[l]->kind())
-                                .per_example_sq_norms(*pm.layers[l], pair.activation,
-                                                      pair.output_grad));
+        per_layer.push_back(
+            rule_for(pm.layers[l]->kind())
+                .per_example_sq_norms(*pm.layers[l], pair.activation, pair.output_grad));
       }
       sq_norms = torch::cat(per_layer, 1);
     }
@@ -40,8 +40,7 @@ class GhostEngine final : public GradientEngine {
       for (std::size_t l = 0; l < pm.layers.size(); ++l) {
         const auto& pair = capture.pair(l);
         const auto first = static_cast<std::int64_t>(pm.layer_first_param[l]);
-        const auto count =
-            static_cast<std::int64_t>(pm.layers[l]->layer_parameters().size());
+        const auto count = static_cast<std::int64_t>(pm.layers[l]->layer_parameters().size());
         auto grads = rule_for(pm.layers[l]->kind())
                          .weighted_grad_sum(*pm.layers[l], pair.activation, pair.output_grad,
                                             factors.narrow(1, first, count));

@@ -10,9 +10,7 @@ models::LinearImpl& as_linear(models::TappedLayer& layer) {
 }
 
 // (B, T, d) views with T = product of the middle dimensions (1 for 2-D inputs).
-torch::Tensor as_sequence(const torch::Tensor& x) {
-  return x.reshape({x.size(0), -1, x.size(-1)});
-}
+torch::Tensor as_sequence(const torch::Tensor& x) { return x.reshape({x.size(0), -1, x.size(-1)}); }
 
 }  // namespace
 

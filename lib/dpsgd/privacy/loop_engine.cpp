@@ -47,7 +47,8 @@ class LoopEngine final : public GradientEngine {
       const auto sq_norms = torch::stack(sq, 1);  // (1, P)
       const auto factors = context_.clipper->factors(sq_norms);
       for (std::size_t k = 0; k < grads.size(); ++k) {
-        sums[k].add_(grads[k] * factors[0][static_cast<std::int64_t>(k)].to(grads[k].scalar_type()));
+        sums[k].add_(grads[k] *
+                     factors[0][static_cast<std::int64_t>(k)].to(grads[k].scalar_type()));
       }
       all_sq.push_back(sq_norms);
       all_factors.push_back(factors);

@@ -14,12 +14,12 @@ namespace dpsgd::privacy {
 
 struct PrivateModel {
   models::Model* model = nullptr;
-  std::vector<models::TappedLayer*> layers;     ///< in module-tree order
-  std::vector<std::string> layer_names;         ///< module path, e.g. "conv1"
-  std::vector<torch::Tensor> params;            ///< every layer's parameters, in order
-  std::vector<std::string> param_names;         ///< e.g. "conv1.weight"
-  std::vector<std::size_t> param_layer;         ///< layer index of each parameter
-  std::vector<std::size_t> layer_first_param;   ///< index into params of each layer's first
+  std::vector<models::TappedLayer*> layers;    ///< in module-tree order
+  std::vector<std::string> layer_names;        ///< module path, e.g. "conv1"
+  std::vector<torch::Tensor> params;           ///< every layer's parameters, in order
+  std::vector<std::string> param_names;        ///< e.g. "conv1.weight"
+  std::vector<std::size_t> param_layer;        ///< layer index of each parameter
+  std::vector<std::size_t> layer_first_param;  ///< index into params of each layer's first
 
   [[nodiscard]] std::size_t num_params() const { return params.size(); }
 };

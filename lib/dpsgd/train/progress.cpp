@@ -1,22 +1,21 @@
 #include "dpsgd/train/progress.hpp"
 
-#include <unistd.h>
-
 #include <chrono>
 #include <cstdio>
 
 #include "dpsgd/util/logging.hpp"
+#include <unistd.h>
 
 namespace dpsgd::train {
 namespace {
 double now_s() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
-      .count();
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 }  // namespace
 
 Progress::Progress(std::string run_id, double log_every_s)
-    : run_id_(std::move(run_id)), terminal_(::isatty(STDOUT_FILENO) == 1),
+    : run_id_(std::move(run_id)),
+      terminal_(::isatty(STDOUT_FILENO) == 1),
       log_every_s_(log_every_s) {}
 
 void Progress::update(const ProgressState& s) {

@@ -6,8 +6,8 @@ namespace dpsgd::train {
 
 struct TrainOptions {
   std::int64_t epochs = 1;
-  std::int64_t batch_size = 256;           ///< expected (Poisson) or fixed batch size
-  std::int64_t physical_batch_size = 0;    ///< chunk size for memory; 0 = no chunking
+  std::int64_t batch_size = 256;         ///< expected (Poisson) or fixed batch size
+  std::int64_t physical_batch_size = 0;  ///< chunk size for memory; 0 = no chunking
   std::int64_t eval_batch_size = 2048;
   bool poisson_sampling = true;
   std::uint64_t seed = 0;

@@ -122,7 +122,8 @@ TrainResult run_training(TrainParts& parts, const TrainOptions& options, Metrics
         // and at every epoch end; rows in between get epsilon null rather than
         // a stale, smaller value the training has already exceeded.
         const bool epoch_end = s + 1 == per_epoch;
-        if (epoch_end || last_query_s < accounting_budget_s || last_query_s * 20.0 <= since_query_s) {
+        if (epoch_end || last_query_s < accounting_budget_s ||
+            last_query_s * 20.0 <= since_query_s) {
           util::Stopwatch query;
           epsilon = privacy::reported_epsilon(parts.accountant->epsilon(options.delta));
           last_query_s = query.seconds();
@@ -135,19 +136,19 @@ TrainResult run_training(TrainParts& parts, const TrainOptions& options, Metrics
       since_query_s += step_clock.seconds();
       const double wall = run_clock.seconds();
       const double mean_loss = drawn > 0 ? loss_sum / static_cast<double>(drawn) : NAN;
-      json row = {{"step", step},
-                  {"epoch", epoch},
-                  {"loss", number_or_null(mean_loss)},
-                  {score_name, drawn > 0 ? json(score_sum / static_cast<double>(drawn))
-                                         : json(nullptr)},
-                  {"epsilon", !is_private ? json(0.0)
-                                          : epsilon_fresh ? number_or_null(epsilon)
-                                                          : json(nullptr)},
-                  {"delta", is_private ? json(options.delta) : json(0.0)},
-                  {"wall_time", wall},
-                  {"step_time", step_clock.seconds()},
-                  {"batch_size", drawn},
-                  {"lr", parts.optimizer->param_groups().front().options().get_lr()}};
+      json row = {
+          {"step", step},
+          {"epoch", epoch},
+          {"loss", number_or_null(mean_loss)},
+          {score_name, drawn > 0 ? json(score_sum / static_cast<double>(drawn)) : json(nullptr)},
+          {"epsilon", !is_private     ? json(0.0)
+                      : epsilon_fresh ? number_or_null(epsilon)
+                                      : json(nullptr)},
+          {"delta", is_private ? json(options.delta) : json(0.0)},
+          {"wall_time", wall},
+          {"step_time", step_clock.seconds()},
+          {"batch_size", drawn},
+          {"lr", parts.optimizer->param_groups().front().options().get_lr()}};
       row.update(extra);
       phase.reset();
       log.add_iteration(std::move(row));

@@ -28,17 +28,17 @@ struct TrainParts {
   std::shared_ptr<models::Objective> objective;
   data::TensorDataset train;
   data::TensorDataset test;
-  std::unique_ptr<privacy::DpGradient> dp;               ///< null: non-private run
-  std::unique_ptr<privacy::Accountant> accountant;       ///< null: non-private run
+  std::unique_ptr<privacy::DpGradient> dp;          ///< null: non-private run
+  std::unique_ptr<privacy::Accountant> accountant;  ///< null: non-private run
   std::unique_ptr<torch::optim::Optimizer> optimizer;
 };
 
 struct TrainResult {
-  nlohmann::json final_test;      ///< {"loss": ..., "<score>": ...}
+  nlohmann::json final_test;  ///< {"loss": ..., "<score>": ...}
   double epsilon = 0.0;
   std::int64_t steps = 0;
   double total_time_s = 0.0;
-  nlohmann::json phase_times_s;   ///< sampling, step, accounting, evaluation, io
+  nlohmann::json phase_times_s;  ///< sampling, step, accounting, evaluation, io
 };
 
 TrainResult run_training(TrainParts& parts, const TrainOptions& options, MetricsLog& log,

@@ -1,12 +1,12 @@
 #include "dpsgd/util/atomic_file.hpp"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
 #include <string>
+
+#include <fcntl.h>
+#include <unistd.h>
 
 namespace dpsgd::util {
 
@@ -39,8 +39,7 @@ void write_file_atomically(const std::filesystem::path& path, std::string_view c
   if (::rename(tmp.c_str(), path.c_str()) != 0) {
     const std::string why = std::strerror(errno);
     ::unlink(tmp.c_str());
-    throw std::runtime_error("cannot rename " + tmp.string() + " to " + path.string() + ": " +
-                             why);
+    throw std::runtime_error("cannot rename " + tmp.string() + " to " + path.string() + ": " + why);
   }
 }
 

@@ -1,10 +1,10 @@
 #include "dpsgd/util/machine.hpp"
 
-#include <ATen/Parallel.h>
-
 #include <cstdio>
 #include <fstream>
 #include <memory>
+
+#include <ATen/Parallel.h>
 
 namespace dpsgd::util {
 namespace {
