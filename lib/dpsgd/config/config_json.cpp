@@ -42,6 +42,28 @@ void emit(YAML::Emitter& out, const nlohmann::json& j) {
   }
 }
 
+// Only the keys that apply to the mode, so the resolved config reads back.
+nlohmann::json clipping_json(const ClippingConfig& clipping) {
+  const auto& o = clipping.options;
+  const std::string& mode = clipping.mode;
+  nlohmann::json j = {{"mode", mode}, {"max_grad_norm", o.max_grad_norm}};
+  if (mode == "automatic" || mode == "random_sparsification") j["per_layer"] = o.per_layer;
+  if (!o.layer_max_grad_norms.empty()) j["layer_max_grad_norms"] = o.layer_max_grad_norms;
+  if (mode == "automatic") {
+    const bool v = o.automatic_variant == privacy::AutomaticVariant::kV;
+    j["variant"] = v ? "v" : "s";
+    if (!v) j["gamma"] = o.gamma;
+  } else if (mode == "random_sparsification") {
+    j["final_rate"] = o.final_rate;
+    j["refresh"] = o.refresh;
+  } else if (mode == "adaptive") {
+    j["target_quantile"] = o.target_quantile;
+    j["quantile_lr"] = o.quantile_lr;
+    if (o.count_noise_std > 0) j["count_noise_std"] = o.count_noise_std;
+  }
+  return j;
+}
+
 }  // namespace
 
 nlohmann::json run_config_json(const ExperimentConfig& c, double sigma) {
@@ -56,11 +78,21 @@ nlohmann::json run_config_json(const ExperimentConfig& c, double sigma) {
     optimizer["beta2"] = o.beta2;
     optimizer["eps"] = o.eps;
   }
+  const auto& so = c.lr_schedule_options;
+  nlohmann::json schedule = {{"name", c.lr_schedule}, {"warmup_epochs", so.warmup_epochs}};
+  if (c.lr_schedule == "step") {
+    schedule["step_epochs"] = so.step_epochs;
+    schedule["gamma"] = so.gamma;
+  } else if (c.lr_schedule == "cosine") {
+    schedule["min_lr_fraction"] = so.min_lr_fraction;
+  }
+  optimizer["schedule"] = schedule;
   nlohmann::json privacy = {{"enabled", c.privacy.enabled}};
   if (c.privacy.enabled) {
     privacy["engine"] = c.privacy.engine;
-    privacy["clipping"] = {{"mode", c.privacy.clipping.mode},
-                           {"max_grad_norm", c.privacy.clipping.max_grad_norm}};
+    privacy["clipping"] = clipping_json(c.privacy.clipping);
+    privacy["microbatches"] = c.privacy.microbatches;
+    privacy["secure_noise"] = c.privacy.secure_noise;
     privacy["noise_multiplier"] = sigma;
     privacy["delta"] = c.privacy.delta;
     privacy["accountant"] = c.privacy.accountant;

@@ -153,6 +153,93 @@ void apply_override(YAML::Node& root, const std::string& assignment, const std::
   chain.back()[parts.back()] = value;
 }
 
+// privacy.clipping: the mode and the options that apply to it. A key given for
+// a mode it does not apply to is an error, not silently ignored: a researcher
+// who sets gamma under mode flat has a wrong idea of the run.
+void read_clipping(Section& priv, ClippingConfig& out, const std::string& file) {
+  Section clip(priv.get("clipping"), "privacy.clipping", file);
+  clip.read_name("mode", out.mode, privacy::clipper_registry());
+  auto& o = out.options;
+  auto positive = [](double v) { return v > 0; };
+  const std::string& mode = out.mode;
+  auto only_for = [&](const std::string& k, const std::vector<std::string>& modes) {
+    if (!clip.has(k)) return false;
+    for (const auto& m : modes) {
+      if (m == mode) return true;
+    }
+    std::string list;
+    for (const auto& m : modes) list += (list.empty() ? "" : ", ") + m;
+    clip.fail(clip.key(k), render(clip.get(k)),
+              "no value: it applies only to mode " + list + " (mode is '" + mode + "')");
+  };
+  clip.read_double("max_grad_norm", o.max_grad_norm, positive, "a number > 0");
+  if (only_for("layer_max_grad_norms", {"per_layer", "automatic", "random_sparsification"})) {
+    const auto node = clip.get("layer_max_grad_norms");
+    const std::string expected = "a non-empty list of numbers > 0, one per layer";
+    if (!node.IsSequence() || node.size() == 0) {
+      clip.fail(clip.key("layer_max_grad_norms"), render(node), expected);
+    }
+    for (const auto& item : node) {
+      double v = -1;
+      try {
+        v = item.as<double>();
+      } catch (const YAML::Exception&) {
+        clip.fail(clip.key("layer_max_grad_norms"), render(node), expected);
+      }
+      if (!std::isfinite(v) || v <= 0) {
+        clip.fail(clip.key("layer_max_grad_norms"), render(node), expected);
+      }
+      o.layer_max_grad_norms.push_back(v);
+    }
+  }
+  if (only_for("per_layer", {"automatic", "random_sparsification"})) {
+    clip.read("per_layer", o.per_layer, "true or false");
+  }
+  if (mode == "per_layer") o.per_layer = true;
+  if (!o.layer_max_grad_norms.empty() && !o.per_layer) {
+    clip.fail(clip.key("layer_max_grad_norms"), render(clip.get("layer_max_grad_norms")),
+              "no value unless per_layer is true (flat variants have one threshold)");
+  }
+  if (only_for("variant", {"automatic"})) {
+    std::string variant;
+    clip.read("variant", variant, "s or v (AUTO-S or AUTO-V)");
+    if (variant == "s") {
+      o.automatic_variant = privacy::AutomaticVariant::kS;
+    } else if (variant == "v") {
+      o.automatic_variant = privacy::AutomaticVariant::kV;
+    } else {
+      clip.fail(clip.key("variant"), variant, "s or v (AUTO-S or AUTO-V)");
+    }
+  }
+  if (only_for("gamma", {"automatic"})) {
+    if (o.automatic_variant == privacy::AutomaticVariant::kV) {
+      clip.fail(clip.key("gamma"), render(clip.get("gamma")),
+                "no value with variant v (AUTO-V is gamma = 0)");
+    }
+    clip.read_double("gamma", o.gamma, positive, "a number > 0");
+  }
+  if (only_for("final_rate", {"random_sparsification"})) {
+    clip.read_double(
+        "final_rate", o.final_rate, [](double v) { return v >= 0 && v < 1; }, "a number in [0, 1)");
+  }
+  if (only_for("refresh", {"random_sparsification"})) {
+    clip.read_int("refresh", o.refresh, 1, "an integer >= 1 (mask redraws per epoch)");
+  }
+  if (only_for("target_quantile", {"adaptive"})) {
+    clip.read_double(
+        "target_quantile", o.target_quantile, [](double v) { return v > 0 && v < 1; },
+        "a number in (0, 1)");
+  }
+  if (only_for("quantile_lr", {"adaptive"})) {
+    clip.read_double("quantile_lr", o.quantile_lr, positive, "a number > 0");
+  }
+  if (only_for("count_noise_std", {"adaptive"})) {
+    clip.read_double("count_noise_std", o.count_noise_std, positive,
+                     "a number > 0 (examples; default expected batch / 20)");
+  }
+  clip.finish();
+}
+
 ExperimentConfig from_yaml(const YAML::Node& root, const std::filesystem::path& source) {
   const std::string file = source.string();
   ExperimentConfig c;
@@ -211,6 +298,17 @@ ExperimentConfig from_yaml(const YAML::Node& root, const std::filesystem::path& 
   opt.read_double("beta1", c.optimizer_options.beta1, unit, "a number in [0, 1)");
   opt.read_double("beta2", c.optimizer_options.beta2, unit, "a number in [0, 1)");
   opt.read_double("eps", c.optimizer_options.eps, positive, "a number > 0");
+  Section sched(opt.get("schedule"), "train.optimizer.schedule", file);
+  sched.read_name("name", c.lr_schedule, train::lr_schedule_registry());
+  auto& so = c.lr_schedule_options;
+  sched.read_double("warmup_epochs", so.warmup_epochs, non_negative, "a number >= 0");
+  sched.read_double("step_epochs", so.step_epochs, positive, "a number > 0");
+  sched.read_double(
+      "gamma", so.gamma, [](double v) { return v > 0 && v <= 1; }, "a number in (0, 1]");
+  sched.read_double(
+      "min_lr_fraction", so.min_lr_fraction, [](double v) { return v >= 0 && v <= 1; },
+      "a number in [0, 1]");
+  sched.finish();
   opt.finish();
   train.finish();
 
@@ -228,10 +326,22 @@ ExperimentConfig from_yaml(const YAML::Node& root, const std::filesystem::path& 
     c.privacy.rdp_conversion = RdpConversionChoice::kClassic;
   else
     priv.fail(priv.key("rdp_conversion"), conversion, "improved or classic");
-  Section clip(priv.get("clipping"), "privacy.clipping", file);
-  clip.read_name("mode", c.privacy.clipping.mode, privacy::clipper_registry());
-  clip.read_double("max_grad_norm", c.privacy.clipping.max_grad_norm, positive, "a number > 0");
-  clip.finish();
+  read_clipping(priv, c.privacy.clipping, file);
+  priv.read_int("microbatches", c.privacy.microbatches, 0, "an integer >= 0 (0: off)");
+  priv.read("secure_noise", c.privacy.secure_noise, "true or false");
+  if (c.privacy.microbatches > 0 && c.privacy.engine != "loop" && c.privacy.engine != "auto") {
+    priv.fail(priv.key("engine"), c.privacy.engine,
+              "loop or auto when privacy.microbatches is set (one backward per microbatch)");
+  }
+  if (c.privacy.microbatches > 0 && c.privacy.clipping.mode == "adaptive") {
+    priv.fail(priv.key("microbatches"), std::to_string(c.privacy.microbatches),
+              "0 with clipping mode adaptive (its count is per example)");
+  }
+  if (c.privacy.clipping.mode == "random_sparsification" && c.privacy.engine == "ghost") {
+    priv.fail(priv.key("engine"), c.privacy.engine,
+              "loop, materialize or auto with random_sparsification (its mask changes each "
+              "example's norm, which ghost norms cannot see)");
+  }
   // A number or a list of numbers (a sweep), each passing `ok`.
   auto read_number_list = [&](const std::string& k, std::vector<double>& out,
                               const std::function<bool(double)>& ok, const std::string& expected) {

@@ -8,6 +8,8 @@
 #include <vector>
 
 #include "dpsgd/models/model_options.hpp"
+#include "dpsgd/privacy/clipper_registry.hpp"
+#include "dpsgd/train/lr_schedule.hpp"
 #include "dpsgd/train/optimizer_registry.hpp"
 #include "dpsgd/train/train_options.hpp"
 
@@ -30,7 +32,7 @@ struct ModelConfig {
 
 struct ClippingConfig {
   std::string mode = "flat";  ///< clipper registry key
-  double max_grad_norm = 1.0;
+  privacy::ClippingOptions options;
 };
 
 struct PrivacyConfig {
@@ -44,6 +46,8 @@ struct PrivacyConfig {
   double delta = 1e-5;
   std::string accountant = "rdp";  ///< accountant registry key
   RdpConversionChoice rdp_conversion = RdpConversionChoice::kImproved;
+  std::int64_t microbatches = 0;  ///< TF-Privacy-style microbatches; 0 = off
+  bool secure_noise = false;      ///< noise from the OS CSPRNG (not reproducible)
 };
 
 struct ExperimentConfig {
@@ -56,6 +60,8 @@ struct ExperimentConfig {
   train::TrainOptions train;      ///< noise_multiplier/delta filled per run
   std::string optimizer = "sgd";  ///< optimizer registry key
   train::OptimizerOptions optimizer_options;
+  std::string lr_schedule = "constant";  ///< lr schedule registry key
+  train::LrScheduleOptions lr_schedule_options;
   PrivacyConfig privacy;
 };
 

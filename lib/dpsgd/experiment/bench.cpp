@@ -10,7 +10,7 @@
 #include "dpsgd/data/dataset_registry.hpp"
 #include "dpsgd/experiment/run_experiment.hpp"
 #include "dpsgd/models/model_registry.hpp"
-#include "dpsgd/privacy/clipper_registry.hpp"
+#include "dpsgd/experiment/dp_gradient_builder.hpp"
 #include "dpsgd/privacy/dp_gradient.hpp"
 #include "dpsgd/train/nonprivate_gradient.hpp"
 #include "dpsgd/train/optimizer_registry.hpp"
@@ -72,7 +72,8 @@ struct Batches {
 };
 
 json time_engine(const config::ExperimentConfig& c, const std::string& engine,
-                 const Batches& batches, const BenchRequest& request, const torch::Device& device) {
+                 const Batches& batches, const BenchRequest& request, std::int64_t train_size,
+                 const torch::Device& device) {
   torch::manual_seed(c.seed);
   auto model = models::model_registry().get(c.model.name)(c.model.options);
   model->to(device);
@@ -82,13 +83,8 @@ json time_engine(const config::ExperimentConfig& c, const std::string& engine,
   std::unique_ptr<privacy::DpGradient> dp;
   const bool is_private = engine != "nonprivate";
   if (is_private) {
-    auto clipper = privacy::clipper_registry().get(c.privacy.clipping.mode)(
-        privacy::ClippingOptions{c.privacy.clipping.max_grad_norm});
-    dp = std::make_unique<privacy::DpGradient>(
-        privacy::inspect_model(*model), objective, clipper, privacy::engine_registry().get(engine),
-        privacy::GaussianNoise(c.seed, device),
-        privacy::DpGradientOptions{c.privacy.noise_multipliers.front(), c.train.batch_size,
-                                   c.train.physical_batch_size});
+    dp = build_dp_gradient(c, *model, objective,
+                           {engine, c.privacy.noise_multipliers.front(), train_size}, device);
   }
   SyncPhaseClock clock(device);
   std::vector<double> step_times;
@@ -135,7 +131,16 @@ json run_bench(const BenchRequest& request) {
   }
   const auto device = resolve_device(request.device.value_or(c.device));
   std::vector<std::string> engines = request.engines;
-  if (engines.empty()) engines = {"materialize", "ghost"};
+  if (engines.empty()) {
+    // Every exact engine but the loop, for this clipping method.
+    if (c.privacy.microbatches > 0) {
+      engines = {"loop"};
+    } else if (c.privacy.clipping.mode == "random_sparsification") {
+      engines = {"materialize"};
+    } else {
+      engines = {"materialize", "ghost"};
+    }
+  }
   for (const auto& e : engines) privacy::engine_registry().get(e);  // unknown: lists valid names
 
   const auto& factory = data::dataset_registry().get(c.data.name);
@@ -164,12 +169,12 @@ json run_bench(const BenchRequest& request) {
                  {"model", c.model.name},
                  {"threads", at::get_num_threads()}};
   util::log::info(util::cat("bench: nonprivate on ", device.str()));
-  result["nonprivate"] = time_engine(c, "nonprivate", batches, request, device);
+  result["nonprivate"] = time_engine(c, "nonprivate", batches, request, train.size(), device);
   const double base = result["nonprivate"]["median_step_s"].get<double>();
   result["engines"] = json::object();
   for (const auto& e : engines) {
     util::log::info(util::cat("bench: ", e));
-    auto r = time_engine(c, e, batches, request, device);
+    auto r = time_engine(c, e, batches, request, train.size(), device);
     r["ratio_to_nonprivate"] = r["median_step_s"].get<double>() / base;
     result["engines"][e] = r;
   }

@@ -17,7 +17,7 @@
 #include "dpsgd/models/model_registry.hpp"
 #include "dpsgd/privacy/accountant_registry.hpp"
 #include "dpsgd/privacy/calibration.hpp"
-#include "dpsgd/privacy/clipper_registry.hpp"
+#include "dpsgd/experiment/dp_gradient_builder.hpp"
 #include "dpsgd/privacy/engine_registry.hpp"
 #include "dpsgd/train/optimizer_registry.hpp"
 #include "dpsgd/train/trainer.hpp"
@@ -35,8 +35,6 @@ namespace {
 using nlohmann::json;
 
 constexpr int kSummarySchemaVersion = 1;
-// The noise stream must differ from the sampler's stream, which uses the seed itself.
-constexpr std::uint64_t kNoiseSeedOffset = 0x9E3779B97F4A7C15ULL;
 
 std::string now_iso8601() {
   const auto t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
@@ -142,17 +140,14 @@ json run_one(const config::ExperimentConfig& c, const RunPlan& plan, const Loade
   parts.test = data.test;
   parts.optimizer =
       train::optimizer_registry().get(c.optimizer)(parts.model->parameters(), c.optimizer_options);
+  parts.base_lr = c.optimizer_options.lr;
+  parts.lr_schedule = train::lr_schedule_registry().get(c.lr_schedule)(c.lr_schedule_options);
   train::TrainOptions options = c.train;
   options.noise_multiplier = sigma;
   options.delta = c.privacy.delta;
   if (is_private) {
-    auto clipper = privacy::clipper_registry().get(c.privacy.clipping.mode)(
-        privacy::ClippingOptions{c.privacy.clipping.max_grad_norm});
-    privacy::DpGradientOptions dp_options{sigma, c.train.batch_size, c.train.physical_batch_size};
-    parts.dp = std::make_unique<privacy::DpGradient>(
-        privacy::inspect_model(*parts.model), parts.objective, clipper,
-        privacy::engine_registry().get(c.privacy.engine),
-        privacy::GaussianNoise(c.seed + kNoiseSeedOffset, device), dp_options);
+    parts.dp = build_dp_gradient(c, *parts.model, parts.objective,
+                                 {c.privacy.engine, sigma, data.train.size()}, device);
     parts.accountant =
         privacy::accountant_registry().get(c.privacy.accountant)(accountant_options(c));
   }
@@ -199,7 +194,13 @@ json run_one(const config::ExperimentConfig& c, const RunPlan& plan, const Loade
                                ? "classic (Mironov 2017)"
                                : "improved (Balle et al. 2020)"},
         {"clipping", c.privacy.clipping.mode},
-        {"max_grad_norm", c.privacy.clipping.max_grad_norm},
+        {"max_grad_norm", c.privacy.clipping.options.max_grad_norm},
+        {"sensitivity", parts.dp->clipper().sensitivity()},
+        {"microbatches", c.privacy.microbatches},
+        {"noise_source", c.privacy.secure_noise
+                             ? "secure (OS CSPRNG via getrandom; not bit-reproducible; Poisson "
+                               "sampling still uses the seeded generator)"
+                             : "seeded generator (reproducible; not for releasing models)"},
         {"engine", parts.dp->engine().name()},
         {"noise_std", parts.dp->noise_std()},
         {"target_epsilon", plan.target_epsilon ? json(*plan.target_epsilon) : json(nullptr)},

@@ -9,7 +9,21 @@
 // is bounded whatever size the Poisson draw has. The noise is drawn even for
 // an empty batch: the accountant counts every step.
 // This is exactly the mechanism the RDP accountant analyses for one step.
+//
+// Variants, each keeping "noise std = sigma_g * Delta" with the accountant told sigma:
+//  - clippers that release a statistic (adaptive) get sigma_g < sigma so the
+//    step as a whole has multiplier sigma (Clipper::gradient_noise_multiplier);
+//  - coordinate masks (random sparsification) zero the noise on dropped
+//    coordinates, where the release is the constant 0;
+//  - microbatches (TF Privacy): each sampled example goes to one of m
+//    microbatches uniformly at random (independently of the other examples, so
+//    adding one example changes one microbatch), each microbatch's mean
+//    gradient is clipped, Delta = 2C, and the sum is divided by m, the public
+//    number of microbatches. TF Privacy's noise_multiplier z with microbatches
+//    equals dpsgd's sigma = z / 2: the same noise std z C and the same epsilon.
 #include <cstdint>
+#include <string>
+#include <utility>
 #include <memory>
 #include <vector>
 
@@ -26,6 +40,8 @@ struct DpGradientOptions {
   double noise_multiplier = 1.0;         ///< sigma
   std::int64_t expected_batch_size = 1;  ///< q N
   std::int64_t physical_batch_size = 0;  ///< chunk size; 0 = whole batch at once
+  std::int64_t microbatches = 0;         ///< m > 0: TF-Privacy-style microbatches
+  std::uint64_t seed = 0;                ///< microbatch assignment stream
 };
 
 /// What one step saw (sums over the drawn batch; nothing here is privatised:
@@ -36,6 +52,9 @@ struct DpStepStats {
   double score_sum = 0.0;
   double norm_sum = 0.0;
   std::int64_t clipped = 0;  ///< examples with a factor below 1
+  double noise_std = 0.0;    ///< the std of the noise added to the gradient sum
+  /// The clipper's per-step values (threshold, sparsification rate), as used in this step.
+  std::vector<std::pair<std::string, double>> clipper_values;
 };
 
 class DpGradient {
@@ -43,7 +62,7 @@ class DpGradient {
   /// Builds the engine with `make_engine` over this object's own copies, so the
   /// engine's references stay valid for its whole life (the object is not movable).
   DpGradient(PrivateModel model, std::shared_ptr<const models::Objective> objective,
-             std::shared_ptr<const Clipper> clipper, const EngineFactory& make_engine,
+             std::shared_ptr<Clipper> clipper, const EngineFactory& make_engine,
              GaussianNoise noise, const DpGradientOptions& options);
   DpGradient(const DpGradient&) = delete;
   DpGradient& operator=(const DpGradient&) = delete;
@@ -53,16 +72,23 @@ class DpGradient {
   DpStepStats compute(const torch::Tensor& x, const torch::Tensor& y, PhaseClock* clock = nullptr);
 
   [[nodiscard]] const GradientEngine& engine() const { return *engine_; }
+  /// Std of the noise the next step adds to the clipped sum.
   [[nodiscard]] double noise_std() const;
   [[nodiscard]] const Clipper& clipper() const { return *clipper_; }
 
  private:
   PrivateModel model_;
   std::shared_ptr<const models::Objective> objective_;
-  std::shared_ptr<const Clipper> clipper_;
+  void accumulate_microbatches(const torch::Tensor& x, const torch::Tensor& y,
+                               std::vector<torch::Tensor>& sums, PhaseClock* clock,
+                               std::vector<ChunkStats>& out);
+
+  std::shared_ptr<Clipper> clipper_;
   std::unique_ptr<GradientEngine> engine_;
   GaussianNoise noise_;
   DpGradientOptions options_;
+  at::Generator assignment_generator_;
+  std::int64_t step_ = 0;
 };
 
 }  // namespace dpsgd::privacy

@@ -7,10 +7,20 @@ void register_builtin_engines(EngineRegistry& registry) {
   registry.add("materialize", "per-layer per-example gradients from activations",
                make_materialize_engine);
   registry.add("ghost", "ghost norms + book-keeping clipped sum (one backward)", make_ghost_engine);
-  // Flat clipping only needs norms and a weighted sum, for which ghost is exact
-  // and the fastest: it never holds B x parameters.
-  registry.add("auto", "the fastest exact engine for the clipping method (ghost for flat)",
-               make_ghost_engine);
+  // Norm-only clipping (flat, per-layer, automatic, adaptive) needs norms and a
+  // weighted sum, for which ghost is exact and the fastest: it never holds
+  // B x parameters. Coordinate masks need per-example gradients (materialize);
+  // microbatches need one backward per microbatch (the loop).
+  registry.add("auto",
+               "the fastest exact engine for the clipping method (ghost; materialize for "
+               "random_sparsification; loop for microbatches)",
+               [](const EngineContext& context) {
+                 if (context.microbatches > 0) return make_microbatch_engine(context);
+                 if (context.clipper->uses_coordinate_masks()) {
+                   return make_materialize_engine(context);
+                 }
+                 return make_ghost_engine(context);
+               });
 }
 
 const EngineRegistry& engine_registry() {

@@ -5,6 +5,8 @@
 #include <ATen/CPUGeneratorImpl.h>
 #include <ATen/Context.h>
 
+#include "dpsgd/privacy/secure_random.hpp"
+
 namespace dpsgd::privacy {
 namespace {
 
@@ -23,9 +25,14 @@ at::Generator make_generator(std::uint64_t seed, const torch::Device& device) {
 GaussianNoise::GaussianNoise(std::uint64_t seed, const torch::Device& device)
     : generator_(make_generator(seed, device)) {}
 
+GaussianNoise GaussianNoise::secure() { return GaussianNoise(); }
+
 torch::Tensor GaussianNoise::sample(at::IntArrayRef shape, double std,
                                     const torch::TensorOptions& options) {
-  return at::randn(shape, generator_, options).mul_(std);
+  if (generator_.has_value()) return at::randn(shape, *generator_, options).mul_(std);
+  std::int64_t count = 1;
+  for (auto d : shape) count *= d;
+  return secure_standard_normal(count).mul_(std).view(shape).to(options);
 }
 
 void GaussianNoise::add_to(std::vector<torch::Tensor>& tensors, double std) {

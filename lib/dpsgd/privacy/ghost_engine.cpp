@@ -3,6 +3,8 @@
 // layer's (a, g) by the cheaper of the Gram and direct forms, clipping factors
 // from them, then the clipped sum per layer as one weighted product of the same
 // stored (a, g). One forward, one backward, no per-example gradient tensors.
+#include <stdexcept>
+
 #include "dpsgd/privacy/gradient_engine.hpp"
 #include "dpsgd/privacy/layer_rule.hpp"
 #include "dpsgd/privacy/tapped_pass.hpp"
@@ -60,6 +62,15 @@ class GhostEngine final : public GradientEngine {
 }  // namespace
 
 std::unique_ptr<GradientEngine> make_ghost_engine(const EngineContext& context) {
+  if (context.clipper->uses_coordinate_masks()) {
+    throw std::invalid_argument(
+        "engine 'ghost' cannot apply clipping mode '" + context.clipper->name() +
+        "': its coordinate mask changes each example's norm, which ghost norms cannot see "
+        "without materialising the gradients; use engine materialize, loop or auto");
+  }
+  if (context.microbatches > 0) {
+    throw std::invalid_argument("engine 'ghost' does not do microbatches; use engine loop or auto");
+  }
   return std::make_unique<GhostEngine>(context);
 }
 

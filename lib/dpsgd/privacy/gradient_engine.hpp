@@ -6,7 +6,9 @@
 //   materialize per-layer per-example gradients from (activation, output grad),
 //   ghost       per-example norms without materialising, then the clipped sum as
 //               one weighted product per layer (book-keeping): no second backward.
-// All engines are exact for flat clipping; tests check them against the loop.
+// All engines are exact for every clipper that only needs norms (flat, per-layer,
+// automatic, adaptive); methods that mask coordinates need per-example
+// gradients (loop, materialize). Tests check every engine against the loop.
 #include <memory>
 #include <string>
 #include <vector>
@@ -65,10 +67,18 @@ struct EngineContext {
   const PrivateModel* model = nullptr;
   const models::Objective* objective = nullptr;
   const Clipper* clipper = nullptr;
+  /// > 0: TF-Privacy-style microbatches; each accumulate() call is then one
+  /// microbatch whose mean gradient is clipped (see microbatch_engine.cpp).
+  std::int64_t microbatches = 0;
 };
 
 std::unique_ptr<GradientEngine> make_loop_engine(const EngineContext& context);
 std::unique_ptr<GradientEngine> make_materialize_engine(const EngineContext& context);
 std::unique_ptr<GradientEngine> make_ghost_engine(const EngineContext& context);
+std::unique_ptr<GradientEngine> make_microbatch_engine(const EngineContext& context);
+
+/// Multiplies each per-example gradient (B, *shape) or gradient (*shape) by the
+/// clipper's coordinate mask for parameter k, in place; no-op without masks.
+void apply_coordinate_mask(const Clipper& clipper, std::size_t k, torch::Tensor& grad);
 
 }  // namespace dpsgd::privacy

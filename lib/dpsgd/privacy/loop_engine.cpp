@@ -42,6 +42,7 @@ class LoopEngine final : public GradientEngine {
       std::vector<torch::Tensor> sq;
       for (std::size_t k = 0; k < grads.size(); ++k) {
         if (!grads[k].defined()) grads[k] = torch::zeros_like(pm.params[k]);
+        apply_coordinate_mask(*context_.clipper, k, grads[k]);
         sq.push_back(grads[k].pow(2).sum().view({1}));
       }
       const auto sq_norms = torch::stack(sq, 1);  // (1, P)
@@ -65,7 +66,13 @@ class LoopEngine final : public GradientEngine {
 
 }  // namespace
 
+void apply_coordinate_mask(const Clipper& clipper, std::size_t k, torch::Tensor& grad) {
+  const auto* masks = clipper.coordinate_masks();
+  if (masks != nullptr) grad.mul_((*masks)[k].to(grad.scalar_type()));
+}
+
 std::unique_ptr<GradientEngine> make_loop_engine(const EngineContext& context) {
+  if (context.microbatches > 0) return make_microbatch_engine(context);
   return std::make_unique<LoopEngine>(context);
 }
 

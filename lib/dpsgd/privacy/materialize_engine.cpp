@@ -2,6 +2,8 @@
 // each layer's per-example gradients are built from its (a, g) as tensors of
 // shape (B, *param), then normed, scaled and summed. Memory grows with
 // B x parameters; it is the engine for methods that touch coordinates.
+#include <stdexcept>
+
 #include "dpsgd/privacy/gradient_engine.hpp"
 #include "dpsgd/privacy/layer_rule.hpp"
 #include "dpsgd/privacy/tapped_pass.hpp"
@@ -29,6 +31,7 @@ class MaterializeEngine final : public GradientEngine {
         const auto& pair = capture.pair(l);
         for (auto& g : rule_for(pm.layers[l]->kind())
                            .per_example_grads(*pm.layers[l], pair.activation, pair.output_grad)) {
+          apply_coordinate_mask(*context_.clipper, grads.size(), g);
           sq.push_back(g.flatten(1).pow(2).sum(1));
           grads.push_back(std::move(g));
         }
@@ -55,6 +58,10 @@ class MaterializeEngine final : public GradientEngine {
 }  // namespace
 
 std::unique_ptr<GradientEngine> make_materialize_engine(const EngineContext& context) {
+  if (context.microbatches > 0) {
+    throw std::invalid_argument(
+        "engine 'materialize' does not do microbatches; use engine loop or auto");
+  }
   return std::make_unique<MaterializeEngine>(context);
 }
 

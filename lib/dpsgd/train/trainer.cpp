@@ -90,6 +90,11 @@ TrainResult run_training(TrainParts& parts, const TrainOptions& options, Metrics
       phases.add("sampling", phase.seconds());
 
       phase.reset();
+      if (parts.lr_schedule) {
+        const double lr =
+            parts.base_lr * parts.lr_schedule->multiplier({step, per_epoch, total_steps});
+        for (auto& group : parts.optimizer->param_groups()) group.options().set_lr(lr);
+      }
       double loss_sum = 0.0;
       double score_sum = 0.0;
       json extra = json::object();
@@ -102,6 +107,8 @@ TrainResult run_training(TrainParts& parts, const TrainOptions& options, Metrics
                       : json(nullptr);
         extra["mean_grad_norm"] =
             drawn > 0 ? json(st.norm_sum / static_cast<double>(drawn)) : json(nullptr);
+        extra["noise_std"] = st.noise_std;
+        for (const auto& [name, value] : st.clipper_values) extra[name] = value;
       } else {
         parts.optimizer->zero_grad();
         const auto sums = nonprivate_gradient(*parts.model, *parts.objective, x, y,

@@ -18,6 +18,7 @@
 #include "dpsgd/models/objective.hpp"
 #include "dpsgd/privacy/accountant.hpp"
 #include "dpsgd/privacy/dp_gradient.hpp"
+#include "dpsgd/train/lr_schedule.hpp"
 #include "dpsgd/train/metrics_log.hpp"
 #include "dpsgd/train/train_options.hpp"
 
@@ -31,6 +32,8 @@ struct TrainParts {
   std::unique_ptr<privacy::DpGradient> dp;          ///< null: non-private run
   std::unique_ptr<privacy::Accountant> accountant;  ///< null: non-private run
   std::unique_ptr<torch::optim::Optimizer> optimizer;
+  std::unique_ptr<LrSchedule> lr_schedule;  ///< null: the optimizer's lr throughout
+  double base_lr = 0.0;                     ///< the configured lr the schedule scales
 };
 
 struct TrainResult {

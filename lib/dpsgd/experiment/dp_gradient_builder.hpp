@@ -1,0 +1,29 @@
+#pragma once
+// Builds a run's DP gradient (clipper, engine, noise source, options) from the
+// typed config: the one place where config choices become privacy objects, used
+// by training runs and by the bench alike.
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "dpsgd/config/experiment_config.hpp"
+#include "dpsgd/models/model.hpp"
+#include "dpsgd/models/objective.hpp"
+#include "dpsgd/privacy/dp_gradient.hpp"
+
+namespace dpsgd::experiment {
+
+struct DpGradientRequest {
+  std::string engine;  ///< engine registry key (the config's, or the bench's choice)
+  double sigma = 0.0;  ///< the accountant's noise multiplier
+  std::int64_t train_size = 1;
+};
+
+/// Throws util::UserError naming the config file and key when the combination
+/// is invalid (e.g. per-layer thresholds that do not match the model's layers).
+std::unique_ptr<privacy::DpGradient> build_dp_gradient(
+    const config::ExperimentConfig& c, models::Model& model,
+    std::shared_ptr<const models::Objective> objective, const DpGradientRequest& request,
+    const torch::Device& device);
+
+}  // namespace dpsgd::experiment
