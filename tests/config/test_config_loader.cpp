@@ -115,3 +115,63 @@ TEST_CASE("target_epsilon is an alternative to noise_multiplier, never both", "[
   REQUIRE_THAT(error_of(kBase, {"privacy.noise_multiplier=null", "privacy.target_epsilon=0"}),
                Catch::Contains("privacy.target_epsilon"));
 }
+
+TEST_CASE("clipping options are typed, and keys of other modes are refused", "[config]") {
+  const auto c = parse_experiment_config(
+      kBase, "exp.yaml",
+      {"privacy.clipping.mode=automatic", "privacy.clipping.per_layer=true",
+       "privacy.clipping.gamma=0.05", "privacy.microbatches=0", "privacy.secure_noise=true"});
+  REQUIRE(c.privacy.clipping.mode == "automatic");
+  REQUIRE(c.privacy.clipping.options.per_layer);
+  REQUIRE(c.privacy.clipping.options.gamma == 0.05);
+  REQUIRE(c.privacy.secure_noise);
+  const auto rs = parse_experiment_config(
+      kBase, "exp.yaml",
+      {"privacy.clipping.mode=random_sparsification", "privacy.clipping.final_rate=0.8",
+       "privacy.clipping.refresh=2", "privacy.engine=materialize"});
+  REQUIRE(rs.privacy.clipping.options.final_rate == 0.8);
+  REQUIRE(rs.privacy.clipping.options.refresh == 2);
+  const auto pl = parse_experiment_config(
+      kBase, "exp.yaml",
+      {"privacy.clipping.mode=per_layer", "privacy.clipping.layer_max_grad_norms=[1, 2, 3, 4]"});
+  REQUIRE(pl.privacy.clipping.options.layer_max_grad_norms == std::vector<double>{1, 2, 3, 4});
+
+  REQUIRE_THAT(error_of(kBase, {"privacy.clipping.gamma=0.1"}),
+               Catch::Contains("privacy.clipping.gamma") && Catch::Contains("automatic") &&
+                   Catch::Contains("mode is 'flat'"));
+  REQUIRE_THAT(
+      error_of(kBase, {"privacy.clipping.mode=automatic", "privacy.clipping.variant=v",
+                       "privacy.clipping.gamma=0.1"}),
+      Catch::Contains("AUTO-V"));
+  REQUIRE_THAT(error_of(kBase, {"privacy.clipping.mode=automatic", "privacy.clipping.variant=w"}),
+               Catch::Contains("privacy.clipping.variant") && Catch::Contains("'w'"));
+  REQUIRE_THAT(error_of(kBase, {"privacy.clipping.mode=random_sparsification",
+                                "privacy.clipping.final_rate=1"}),
+               Catch::Contains("final_rate"));
+  REQUIRE_THAT(error_of(kBase, {"privacy.clipping.mode=random_sparsification",
+                                "privacy.engine=ghost"}),
+               Catch::Contains("privacy.engine") && Catch::Contains("ghost"));
+  REQUIRE_THAT(error_of(kBase, {"privacy.microbatches=4", "privacy.engine=ghost"}),
+               Catch::Contains("privacy.engine") && Catch::Contains("microbatches"));
+  REQUIRE_THAT(error_of(kBase, {"privacy.clipping.mode=adaptive", "privacy.microbatches=4"}),
+               Catch::Contains("privacy.microbatches"));
+  REQUIRE_THAT(error_of(kBase, {"privacy.clipping.layer_max_grad_norms=[1, 2]"}),
+               Catch::Contains("layer_max_grad_norms"));
+  REQUIRE_THAT(error_of(kBase, {"privacy.clipping.mode=per_layer",
+                                "privacy.clipping.layer_max_grad_norms=[1, -2]"}),
+               Catch::Contains("layer_max_grad_norms") && Catch::Contains("-2"));
+}
+
+TEST_CASE("learning-rate schedules are typed and validated", "[config]") {
+  const auto c = parse_experiment_config(
+      kBase, "exp.yaml",
+      {"train.optimizer.schedule={name: step, step_epochs: 5, gamma: 0.5, warmup_epochs: 1}"});
+  REQUIRE(c.lr_schedule == "step");
+  REQUIRE(c.lr_schedule_options.step_epochs == 5);
+  REQUIRE(c.lr_schedule_options.gamma == 0.5);
+  REQUIRE(c.lr_schedule_options.warmup_epochs == 1);
+  REQUIRE_THAT(error_of(kBase, {"train.optimizer.schedule={name: linear}"}),
+               Catch::Contains("train.optimizer.schedule.name") && Catch::Contains("cosine"));
+  REQUIRE_THAT(error_of(kBase, {"train.optimizer.schedule={name: step, gamma: 2}"}),
+               Catch::Contains("train.optimizer.schedule.gamma"));
+}

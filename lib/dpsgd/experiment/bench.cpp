@@ -8,9 +8,9 @@
 
 #include "dpsgd/config/config_loader.hpp"
 #include "dpsgd/data/dataset_registry.hpp"
+#include "dpsgd/experiment/dp_gradient_builder.hpp"
 #include "dpsgd/experiment/run_experiment.hpp"
 #include "dpsgd/models/model_registry.hpp"
-#include "dpsgd/experiment/dp_gradient_builder.hpp"
 #include "dpsgd/privacy/dp_gradient.hpp"
 #include "dpsgd/train/nonprivate_gradient.hpp"
 #include "dpsgd/train/optimizer_registry.hpp"

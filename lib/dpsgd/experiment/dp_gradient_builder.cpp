@@ -47,14 +47,13 @@ std::unique_ptr<privacy::DpGradient> build_dp_gradient(
   auto noise = c.privacy.secure_noise ? privacy::GaussianNoise::secure()
                                       : privacy::GaussianNoise(c.seed + kNoiseSeedOffset, device);
   try {
-    return std::make_unique<privacy::DpGradient>(std::move(checked), std::move(objective),
-                                                 std::move(clipper),
-                                                 privacy::engine_registry().get(request.engine),
-                                                 std::move(noise), options);
+    return std::make_unique<privacy::DpGradient>(
+        std::move(checked), std::move(objective), std::move(clipper),
+        privacy::engine_registry().get(request.engine), std::move(noise), options);
   } catch (const std::invalid_argument& e) {
     throw util::UserError(util::cat(c.source.string(), ": privacy.engine '", request.engine,
-                                    "' with clipping mode '", c.privacy.clipping.mode, "': ",
-                                    e.what()));
+                                    "' with clipping mode '", c.privacy.clipping.mode,
+                                    "': ", e.what()));
   }
 }
 

@@ -8,8 +8,8 @@
 
 namespace dpsgd::privacy {
 
-AdaptiveClipper::AdaptiveClipper(const AdaptiveClippingOptions& options,
-                                 double expected_batch_size, double sigma)
+AdaptiveClipper::AdaptiveClipper(const AdaptiveClippingOptions& options, double expected_batch_size,
+                                 double sigma)
     : options_(options),
       threshold_(options.initial_threshold),
       count_noise_std_(options.count_noise_std > 0.0 ? options.count_noise_std
@@ -25,11 +25,11 @@ AdaptiveClipper::AdaptiveClipper(const AdaptiveClippingOptions& options,
     throw std::invalid_argument("adaptive clipping: quantile_lr must be > 0");
   }
   if (sigma > 0.0 && !(2.0 * count_noise_std_ > sigma)) {
-    throw std::invalid_argument(util::cat(
-        "adaptive clipping: the count noise std (", count_noise_std_,
-        ") must exceed sigma / 2 (", sigma / 2.0,
-        ") so that the gradient's share of the noise budget stays finite; raise "
-        "count_noise_std or lower the noise multiplier"));
+    throw std::invalid_argument(
+        util::cat("adaptive clipping: the count noise std (", count_noise_std_,
+                  ") must exceed sigma / 2 (", sigma / 2.0,
+                  ") so that the gradient's share of the noise budget stays finite; raise "
+                  "count_noise_std or lower the noise multiplier"));
   }
 }
 
@@ -44,8 +44,8 @@ torch::Tensor AdaptiveClipper::factors(const torch::Tensor& sq_norms) const {
   return (threshold_ / norms).clamp_max(1.0).expand_as(sq_norms);
 }
 
-void AdaptiveClipper::end_step(const torch::Tensor& norms, double expected_batch_size,
-                               double sigma, GaussianNoise& noise) {
+void AdaptiveClipper::end_step(const torch::Tensor& norms, double expected_batch_size, double sigma,
+                               GaussianNoise& noise) {
   torch::NoGradGuard no_grad;
   const double half = 0.5;
   double centred = 0.0;

@@ -32,8 +32,7 @@ struct AdaptiveClippingOptions {
 class AdaptiveClipper final : public Clipper {
  public:
   /// Throws std::invalid_argument on a bad option or when 2 sigma_b <= sigma.
-  AdaptiveClipper(const AdaptiveClippingOptions& options, double expected_batch_size,
-                  double sigma);
+  AdaptiveClipper(const AdaptiveClippingOptions& options, double expected_batch_size, double sigma);
   [[nodiscard]] torch::Tensor factors(const torch::Tensor& sq_norms) const override;
   [[nodiscard]] double sensitivity() const override { return threshold_; }
   [[nodiscard]] std::string name() const override { return "adaptive"; }

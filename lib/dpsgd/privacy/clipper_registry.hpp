@@ -15,7 +15,7 @@
 namespace dpsgd::privacy {
 
 struct ClippingOptions {
-  double max_grad_norm = 1.0;               ///< C (the initial C for adaptive)
+  double max_grad_norm = 1.0;                ///< C (the initial C for adaptive)
   std::vector<double> layer_max_grad_norms;  ///< per-layer C_l; empty: C / sqrt(L) each
   bool per_layer = false;  ///< automatic, random_sparsification: the per-layer variant
   AutomaticVariant automatic_variant = AutomaticVariant::kS;

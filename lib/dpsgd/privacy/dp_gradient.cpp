@@ -1,5 +1,6 @@
 #include "dpsgd/privacy/dp_gradient.hpp"
 
+#include <optional>
 #include <stdexcept>
 
 #include <ATen/CPUGeneratorImpl.h>
@@ -23,8 +24,8 @@ DpGradient::DpGradient(PrivateModel model, std::shared_ptr<const models::Objecti
     // its own sensitivity analysis.
     throw std::invalid_argument("adaptive clipping cannot be combined with microbatches");
   }
-  engine_ = make_engine(
-      EngineContext{&model_, objective_.get(), clipper_.get(), options_.microbatches});
+  engine_ =
+      make_engine(EngineContext{&model_, objective_.get(), clipper_.get(), options_.microbatches});
 }
 
 double DpGradient::noise_std() const {
@@ -39,7 +40,7 @@ void DpGradient::accumulate_microbatches(const torch::Tensor& x, const torch::Te
   const std::int64_t m = options_.microbatches;
   const auto assignment =
       torch::randint(0, m, {x.size(0)}, assignment_generator_, torch::TensorOptions(torch::kLong));
-  const auto order = std::get<1>(assignment.sort(/*stable=*/true)).to(x.device());
+  const auto order = std::get<1>(assignment.sort(std::optional<bool>(true), /*dim=*/0, /*descending=*/false)).to(x.device());
   const auto counts = torch::bincount(assignment, /*weights=*/{}, m);
   const auto* c = counts.data_ptr<std::int64_t>();
   std::int64_t start = 0;
@@ -83,10 +84,10 @@ DpStepStats DpGradient::compute(const torch::Tensor& x, const torch::Tensor& y, 
     std::vector<torch::Tensor> all_norms;
     for (const auto& cs : parts) {
       if (!cs.losses.defined()) continue;
-      totals += torch::stack({cs.losses.sum().to(torch::kFloat64),
-                              cs.scores.sum().to(torch::kFloat64),
-                              cs.norms.sum().to(torch::kFloat64),
-                              (cs.factors < 1.0).any(1).sum().to(torch::kFloat64)});
+      totals +=
+          torch::stack({cs.losses.sum().to(torch::kFloat64), cs.scores.sum().to(torch::kFloat64),
+                        cs.norms.sum().to(torch::kFloat64),
+                        (cs.factors < 1.0).any(1).sum().to(torch::kFloat64)});
       all_norms.push_back(cs.norms.to(torch::kFloat64));
     }
     if (!all_norms.empty()) norms = torch::cat(all_norms);

@@ -22,9 +22,9 @@
 //    number of microbatches. TF Privacy's noise_multiplier z with microbatches
 //    equals dpsgd's sigma = z / 2: the same noise std z C and the same epsilon.
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <utility>
-#include <memory>
 #include <vector>
 
 #include "dpsgd/models/objective.hpp"

@@ -31,7 +31,7 @@ RandomSparsificationClipper::RandomSparsificationClipper(std::unique_ptr<Clipper
                                                          std::uint64_t seed)
     : base_(std::move(base)),
       schedule_(schedule),
-      generator_(at::detail::createCPUGenerator(seed)) {
+      seed_(seed) {
   if (!(schedule_.final_rate >= 0.0 && schedule_.final_rate < 1.0)) {
     throw std::invalid_argument("random sparsification: final_rate must be in [0, 1)");
   }
@@ -57,7 +57,11 @@ void RandomSparsificationClipper::redraw(double rate) {
   const auto dropped = static_cast<std::int64_t>(std::floor(rate * static_cast<double>(total)));
   auto flat = torch::ones({total}, torch::kFloat32);
   if (dropped > 0) {
-    const auto perm = torch::randperm(total, generator_, torch::kLong);
+    // The mask of a period depends only on (seed, period), not on the draws
+    // before it, so a resumed run redraws the same masks.
+    auto generator = at::detail::createCPUGenerator(
+        seed_ + static_cast<std::uint64_t>(period_) * 0x9E3779B97F4A7C15ULL);
+    const auto perm = torch::randperm(total, generator, torch::kLong);
     flat.index_fill_(0, perm.narrow(0, 0, dropped), 0.0);
   }
   masks_.clear();

@@ -20,7 +20,7 @@
 // and the dropped coordinates of the release are constant 0. The step is the
 // Gaussian mechanism with multiplier sigma on the kept subspace, so epsilon is
 // exactly that of dense DP-SGD with the same sigma and q (Zhu & Blaschko, Sec. 4).
-// Masks come from a generator seeded by the run: a rerun repeats them.
+// Masks come from a generator seeded by (run seed, period): a rerun repeats them.
 #include <cstdint>
 #include <memory>
 #include <vector>
@@ -66,7 +66,7 @@ class RandomSparsificationClipper final : public Clipper {
   std::unique_ptr<Clipper> base_;
   SparsificationSchedule schedule_;
   std::vector<torch::Tensor> params_;  ///< for shapes and options only
-  at::Generator generator_;
+  std::uint64_t seed_;
   std::vector<torch::Tensor> masks_;
   std::int64_t period_ = -1;
   double rate_ = 0.0;

@@ -1,11 +1,11 @@
 #include "dpsgd/privacy/secure_random.hpp"
 
-#include <sys/random.h>
-
 #include <cerrno>
 #include <cmath>
 #include <stdexcept>
 #include <vector>
+
+#include <sys/random.h>
 
 namespace dpsgd::privacy {
 namespace {

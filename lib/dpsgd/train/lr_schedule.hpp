@@ -12,9 +12,9 @@
 namespace dpsgd::train {
 
 struct LrScheduleOptions {
-  double warmup_epochs = 0.0;  ///< linear warm-up length (may be fractional)
-  double step_epochs = 10.0;   ///< step: decay every this many epochs
-  double gamma = 0.1;          ///< step: decay factor
+  double warmup_epochs = 0.0;    ///< linear warm-up length (may be fractional)
+  double step_epochs = 10.0;     ///< step: decay every this many epochs
+  double gamma = 0.1;            ///< step: decay factor
   double min_lr_fraction = 0.0;  ///< cosine: final lr as a fraction of lr
 };
 
