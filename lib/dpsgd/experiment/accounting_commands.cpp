@@ -38,7 +38,10 @@ nlohmann::json report_json(const AccountingQuery& q, const privacy::EpsilonRepor
   const auto number = [](double x) {
     return std::isfinite(x) ? nlohmann::json(x) : nlohmann::json("inf");
   };
-  nlohmann::json out = {{"epsilon", number(r.epsilon)},
+  // "epsilon" is what training reports and calibration targets: the upper end
+  // of the accountant's error bound (PRV; Opacus' PRVAccountant.get_epsilon
+  // returns the same). The PRV point estimate is in "epsilon_estimate".
+  nlohmann::json out = {{"epsilon", number(privacy::reported_epsilon(r))},
                         {"delta", q.delta},
                         {"accountant", q.accountant},
                         {"sample_rate", q.sample_rate},
@@ -48,7 +51,7 @@ nlohmann::json report_json(const AccountingQuery& q, const privacy::EpsilonRepor
     out["conversion"] = q.rdp_classic ? "classic" : "improved";
   }
   if (q.accountant == "prv") {
-    // "epsilon" is the PRV estimate; the guarantee is epsilon_upper (Gopi et al. 2021).
+    out["epsilon_estimate"] = number(r.epsilon);
     out["epsilon_lower"] = number(r.epsilon_lower);
     out["epsilon_upper"] = number(r.epsilon_upper);
   }
