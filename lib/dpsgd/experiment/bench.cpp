@@ -71,54 +71,69 @@ struct Batches {
   std::vector<torch::Tensor> y;
 };
 
-json time_engine(const config::ExperimentConfig& c, const std::string& engine,
-                 const Batches& batches, const BenchRequest& request, std::int64_t train_size,
-                 const torch::Device& device) {
-  torch::manual_seed(c.seed);
-  auto model = models::model_registry().get(c.model.name)(c.model.options);
-  model->to(device);
-  auto objective = std::make_shared<models::CrossEntropyObjective>();
-  auto optimizer =
-      train::optimizer_registry().get(c.optimizer)(model->parameters(), c.optimizer_options);
-  std::unique_ptr<privacy::DpGradient> dp;
-  const bool is_private = engine != "nonprivate";
-  if (is_private) {
-    dp = build_dp_gradient(c, *model, objective,
-                           {engine, c.privacy.noise_multipliers.front(), train_size}, device);
+// One engine's (or the non-private baseline's) model, optimizer and timers.
+class EngineRun {
+ public:
+  EngineRun(const config::ExperimentConfig& c, std::string engine, std::int64_t train_size,
+            const torch::Device& device)
+      : c_(c), name_(std::move(engine)), device_(device), clock_(device) {
+    torch::manual_seed(c.seed);
+    model_ = models::model_registry().get(c.model.name)(c.model.options);
+    model_->to(device);
+    objective_ = std::make_shared<models::CrossEntropyObjective>();
+    optimizer_ =
+        train::optimizer_registry().get(c.optimizer)(model_->parameters(), c.optimizer_options);
+    if (name_ != "nonprivate") {
+      dp_ = build_dp_gradient(c, *model_, objective_,
+                              {name_, c.privacy.noise_multipliers.front(), train_size}, device);
+    }
   }
-  SyncPhaseClock clock(device);
-  std::vector<double> step_times;
-  synchronize(device);
-  util::reset_peak_memory(device);
-  const std::int64_t total = request.warmup + request.steps;
-  for (std::int64_t i = 0; i < total; ++i) {
-    if (i == request.warmup) clock.reset();
-    const auto& x = batches.x[static_cast<std::size_t>(i) % batches.x.size()];
-    const auto& y = batches.y[static_cast<std::size_t>(i) % batches.y.size()];
-    synchronize(device);
+
+  /// One step; returns its wall time (device-synchronised).
+  double step(const torch::Tensor& x, const torch::Tensor& y) {
+    synchronize(device_);
     util::Stopwatch step_clock;
-    if (is_private) {
-      dp->compute(x, y, &clock);
+    if (dp_) {
+      dp_->compute(x, y, &clock_);
     } else {
-      optimizer->zero_grad();
-      train::nonprivate_gradient(*model, *objective, x, y, c.train.physical_batch_size, &clock);
+      optimizer_->zero_grad();
+      train::nonprivate_gradient(*model_, *objective_, x, y, c_.train.physical_batch_size, &clock_);
     }
     {
-      privacy::PhaseScope scope(&clock, "optimizer");
-      optimizer->step();
+      privacy::PhaseScope scope(&clock_, "optimizer");
+      optimizer_->step();
     }
-    synchronize(device);
-    if (i >= request.warmup) step_times.push_back(step_clock.seconds());
+    synchronize(device_);
+    return step_clock.seconds();
   }
+
+  [[nodiscard]] const std::string& name() const { return name_; }
+  SyncPhaseClock& clock() { return clock_; }
+  std::vector<double>& times() { return times_; }
+  double peak_memory = 0.0;
+
+ private:
+  const config::ExperimentConfig& c_;
+  std::string name_;
+  torch::Device device_;
+  SyncPhaseClock clock_;
+  models::ModelPtr model_;
+  std::shared_ptr<models::Objective> objective_;
+  std::unique_ptr<torch::optim::Optimizer> optimizer_;
+  std::unique_ptr<privacy::DpGradient> dp_;
+  std::vector<double> times_;
+};
+
+json summarise(EngineRun& run, std::int64_t steps) {
   json phases = json::object();
-  for (const auto& [name, seconds] : clock.totals()) {
-    phases[name] = seconds / static_cast<double>(request.steps);
+  for (const auto& [name, seconds] : run.clock().totals()) {
+    phases[name] = seconds / static_cast<double>(steps);
   }
-  return {{"median_step_s", median(step_times)},
-          {"mean_step_s", std::accumulate(step_times.begin(), step_times.end(), 0.0) /
-                              static_cast<double>(step_times.size())},
+  const auto& t = run.times();
+  return {{"median_step_s", median(t)},
+          {"mean_step_s", std::accumulate(t.begin(), t.end(), 0.0) / static_cast<double>(t.size())},
           {"phases", phases},
-          {"peak_memory_bytes", util::peak_memory_bytes(device)}};
+          {"peak_memory_bytes", run.peak_memory}};
 }
 
 }  // namespace
@@ -168,16 +183,42 @@ json run_bench(const BenchRequest& request) {
                  {"warmup", request.warmup},
                  {"model", c.model.name},
                  {"threads", at::get_num_threads()}};
-  util::log::info(util::cat("bench: nonprivate on ", device.str()));
-  result["nonprivate"] = time_engine(c, "nonprivate", batches, request, train.size(), device);
-  const double base = result["nonprivate"]["median_step_s"].get<double>();
-  result["engines"] = json::object();
-  for (const auto& e : engines) {
-    util::log::info(util::cat("bench: ", e));
-    auto r = time_engine(c, e, batches, request, train.size(), device);
-    r["ratio_to_nonprivate"] = r["median_step_s"].get<double>() / base;
-    result["engines"][e] = r;
+  // Warm-up one engine at a time, which is also when each one's peak memory
+  // is measured; then the timed steps round-robin over the engines, so a
+  // change in the machine's load (shared CI machines) hits all of them alike,
+  // and each ratio is the median of per-round ratios to the non-private step.
+  std::vector<std::unique_ptr<EngineRun>> runs;
+  runs.push_back(std::make_unique<EngineRun>(c, "nonprivate", train.size(), device));
+  for (const auto& e : engines)
+    runs.push_back(std::make_unique<EngineRun>(c, e, train.size(), device));
+  for (auto& run : runs) {
+    util::log::info(util::cat("bench: warm-up ", run->name(), " on ", device.str()));
+    synchronize(device);
+    util::reset_peak_memory(device);
+    for (std::int64_t i = 0; i < std::max<std::int64_t>(1, request.warmup); ++i) {
+      run->step(batches.x[static_cast<std::size_t>(i) % batches.x.size()],
+                batches.y[static_cast<std::size_t>(i) % batches.y.size()]);
+    }
+    run->peak_memory = static_cast<double>(util::peak_memory_bytes(device));
+    run->clock().reset();
   }
+  util::log::info(util::cat("bench: ", request.steps, " interleaved steps"));
+  std::vector<std::vector<double>> ratios(runs.size());
+  for (std::int64_t i = 0; i < request.steps; ++i) {
+    const auto k = static_cast<std::size_t>(i) % batches.x.size();
+    for (auto& run : runs) run->times().push_back(run->step(batches.x[k], batches.y[k]));
+    for (std::size_t r = 1; r < runs.size(); ++r) {
+      ratios[r].push_back(runs[r]->times().back() / runs[0]->times().back());
+    }
+  }
+  result["nonprivate"] = summarise(*runs[0], request.steps);
+  result["engines"] = json::object();
+  for (std::size_t r = 1; r < runs.size(); ++r) {
+    auto e = summarise(*runs[r], request.steps);
+    e["ratio_to_nonprivate"] = median(ratios[r]);
+    result["engines"][runs[r]->name()] = e;
+  }
+  result["timing"] = "interleaved rounds; ratio = median of per-round ratios";
   return result;
 }
 
