@@ -109,3 +109,34 @@ TEST_CASE("bad input exits with code 2 and a clear message", "[e2e]") {
   // Never a stack trace.
   CHECK_THAT(r.output, !Catch::Contains("Exception raised from"));
 }
+
+TEST_CASE("bench --json: every engine timed against non-private, with phases and memory",
+          "[e2e][bench]") {
+  const auto r = run("bench configs/smoke.yaml --steps 2 --json --device cpu");
+  INFO(r.output);
+  REQUIRE(r.code == 0);
+  // The JSON object is the last line (log lines go before it).
+  const auto start = r.output.rfind("\n{");
+  const auto j = nlohmann::json::parse(r.output.substr(start == std::string::npos ? 0 : start));
+  REQUIRE(j.at("device") == "cpu");
+  REQUIRE(j.at("batch_size") == 128);
+  REQUIRE(j.at("nonprivate").at("median_step_s").get<double>() > 0);
+  for (const char* engine : {"materialize", "ghost"}) {
+    const auto& e = j.at("engines").at(engine);
+    REQUIRE(e.at("median_step_s").get<double>() > 0);
+    REQUIRE(e.at("ratio_to_nonprivate").get<double>() > 0);
+    REQUIRE(e.at("peak_memory_bytes").get<double>() > 0);
+    for (const char* phase : {"forward", "backward", "norms", "clip_sum", "noise", "optimizer"}) {
+      INFO(engine << " " << phase);
+      REQUIRE(e.at("phases").at(phase).get<double>() >= 0);
+    }
+  }
+  // A clipping mode that needs per-example gradients benches only engines that can run it.
+  const auto rs = run(
+      "bench configs/smoke.yaml --steps 1 --json --device cpu --set "
+      "privacy.clipping.mode=random_sparsification --set privacy.engine=auto");
+  INFO(rs.output);
+  REQUIRE(rs.code == 0);
+  REQUIRE(rs.output.find("\"materialize\"") != std::string::npos);
+  REQUIRE(rs.output.find("\"ghost\"") == std::string::npos);
+}
