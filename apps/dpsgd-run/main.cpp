@@ -1,5 +1,5 @@
 // dpsgd-run: parses the command line and calls the library. Nothing else.
-//   dpsgd-run CONFIG.yaml [--set key=value]... [--out DIR] [--device auto|cpu|cuda]
+//   dpsgd-run CONFIG.yaml [--set key=value]... [--variant NAME]... [--out DIR] [--device D]
 //   dpsgd-run bench CONFIG.yaml [--steps N] [--engines a,b,...] [--json] [--device D] [--set
 //   k=v]... dpsgd-run epsilon --sample-rate Q --noise-multiplier S --steps N --delta D
 //   [--accountant A] dpsgd-run calibrate --target-epsilon E --sample-rate Q --steps N --delta D
@@ -78,6 +78,7 @@ int run_bench(int argc, char** argv) {
   app.add_flag("--json", as_json, "print one JSON object instead of a table");
   app.add_option("--device", device, "auto, cpu or cuda")
       ->check(CLI::IsMember({"auto", "cpu", "cuda"}));
+  app.add_option("--variant", request.variant, "the variant to bench, for a file with variants");
   app.add_option("--set", request.overrides, "override a config key (value read as YAML)")
       ->take_all();
   if (auto code = parse(app, argc, argv)) return *code;
@@ -113,6 +114,9 @@ int run_main(int argc, char** argv) {
                  "override a config key, value read as YAML (e.g. --set train.epochs=3)")
       ->take_all();
   app.add_option("--out", out_dir, "experiment output folder (default results/<config name>)");
+  app.add_option("--variant", request.variants,
+                 "run only this variant of a file with `variants:` (repeatable)")
+      ->take_all();
   app.add_option("--device", device, "auto, cpu or cuda (overrides the config)")
       ->check(CLI::IsMember({"auto", "cpu", "cuda"}));
   app.add_flag("-v,--verbose", verbose, "debug logging");

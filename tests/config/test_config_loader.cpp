@@ -139,18 +139,17 @@ TEST_CASE("clipping options are typed, and keys of other modes are refused", "[c
   REQUIRE_THAT(error_of(kBase, {"privacy.clipping.gamma=0.1"}),
                Catch::Contains("privacy.clipping.gamma") && Catch::Contains("automatic") &&
                    Catch::Contains("mode is 'flat'"));
-  REQUIRE_THAT(
-      error_of(kBase, {"privacy.clipping.mode=automatic", "privacy.clipping.variant=v",
-                       "privacy.clipping.gamma=0.1"}),
-      Catch::Contains("AUTO-V"));
+  REQUIRE_THAT(error_of(kBase, {"privacy.clipping.mode=automatic", "privacy.clipping.variant=v",
+                                "privacy.clipping.gamma=0.1"}),
+               Catch::Contains("AUTO-V"));
   REQUIRE_THAT(error_of(kBase, {"privacy.clipping.mode=automatic", "privacy.clipping.variant=w"}),
                Catch::Contains("privacy.clipping.variant") && Catch::Contains("'w'"));
   REQUIRE_THAT(error_of(kBase, {"privacy.clipping.mode=random_sparsification",
                                 "privacy.clipping.final_rate=1"}),
                Catch::Contains("final_rate"));
-  REQUIRE_THAT(error_of(kBase, {"privacy.clipping.mode=random_sparsification",
-                                "privacy.engine=ghost"}),
-               Catch::Contains("privacy.engine") && Catch::Contains("ghost"));
+  REQUIRE_THAT(
+      error_of(kBase, {"privacy.clipping.mode=random_sparsification", "privacy.engine=ghost"}),
+      Catch::Contains("privacy.engine") && Catch::Contains("ghost"));
   REQUIRE_THAT(error_of(kBase, {"privacy.microbatches=4", "privacy.engine=ghost"}),
                Catch::Contains("privacy.engine") && Catch::Contains("microbatches"));
   REQUIRE_THAT(error_of(kBase, {"privacy.clipping.mode=adaptive", "privacy.microbatches=4"}),
@@ -174,4 +173,109 @@ TEST_CASE("learning-rate schedules are typed and validated", "[config]") {
                Catch::Contains("train.optimizer.schedule.name") && Catch::Contains("cosine"));
   REQUIRE_THAT(error_of(kBase, {"train.optimizer.schedule={name: step, gamma: 2}"}),
                Catch::Contains("train.optimizer.schedule.gamma"));
+}
+
+TEST_CASE("segmentation data keys are typed, and refused for other data sets", "[config]") {
+  const std::string seg = R"(
+name: s
+data:
+  name: segmentation_folder
+  root: datasets/duke-oct
+  image_size: [64, 48]
+  mean: 46.3758
+  std: 53.9434
+  label_map: {8: 0, 9: 8}
+  augment: {hflip: true}
+model: {name: unet, num_classes: 9, base_filters: 8, norm_groups: 4}
+train:
+  batch_size: 4
+  loss: {name: cross_entropy_dice, score_classes: [1, 2, 3]}
+  optimizer: {name: adam, lr: 0.001}
+privacy: {noise_multiplier: 1.0}
+)";
+  const auto c = parse_experiment_config(seg, "seg.yaml");
+  REQUIRE(c.data.segmentation.image_size[0] == 64);
+  REQUIRE(c.data.segmentation.image_size[1] == 48);
+  REQUIRE(c.data.segmentation.label_map.size() == 2);
+  REQUIRE(c.data.segmentation.label_map[1] == std::pair<std::int64_t, std::int64_t>(9, 8));
+  REQUIRE(c.train.augment_hflip);
+  REQUIRE(c.model.options.base_filters == 8);
+  REQUIRE(c.loss.name == "cross_entropy_dice");
+  REQUIRE(c.loss.options.score_classes == std::vector<std::int64_t>{1, 2, 3});
+  // The resolved config reads back to the same values.
+  const auto again = parse_experiment_config(
+      dpsgd::config::json_to_yaml(dpsgd::config::run_config_json(c, 1.0)), "again.yaml");
+  REQUIRE(again.data.segmentation.label_map == c.data.segmentation.label_map);
+  REQUIRE(again.data.segmentation.image_size == c.data.segmentation.image_size);
+  REQUIRE(again.loss.options.score_classes == c.loss.options.score_classes);
+  REQUIRE(again.train.augment_hflip);
+
+  REQUIRE_THAT(error_of(kBase, {"data.image_size=[32,32]"}),
+               Catch::Contains("data.image_size") && Catch::Contains("segmentation_folder"));
+  REQUIRE_THAT(error_of(seg, {"data.std=0"}), Catch::Contains("data.std"));
+  REQUIRE_THAT(error_of(seg, {"data.label_map=[1,2]"}), Catch::Contains("data.label_map"));
+  REQUIRE_THAT(error_of(seg, {"train.loss.score_classes=[9]"}),
+               Catch::Contains("train.loss.score_classes") && Catch::Contains("[9]"));
+  REQUIRE_THAT(error_of(seg, {"train.loss.name=dice_only"}),
+               Catch::Contains("train.loss.name") && Catch::Contains("cross_entropy_dice"));
+  REQUIRE_THAT(error_of(seg, {"model.norm_groups=3"}), Catch::Contains("model.norm_groups"));
+}
+
+TEST_CASE("variants: one config per variant, settings applied, --set applied last", "[config]") {
+  const std::string yaml = std::string(kBase) + R"(
+variants:
+  plain: {}
+  auto-s:
+    privacy.clipping: {mode: automatic, max_grad_norm: 0.5}
+    train.epochs: 3
+  baseline:
+    privacy.enabled: false
+)";
+  const auto cs = dpsgd::config::parse_experiment_variants(yaml, "v.yaml", {"train.batch_size=32"});
+  REQUIRE(cs.size() == 3);
+  REQUIRE(cs[0].variant == "plain");
+  REQUIRE(cs[1].variant == "auto-s");
+  REQUIRE(cs[1].privacy.clipping.mode == "automatic");
+  REQUIRE(cs[1].train.epochs == 3);
+  REQUIRE(cs[0].train.epochs == 2);
+  REQUIRE(cs[2].privacy.enabled == false);
+  // A non-private variant is one run, whatever sigma list the base holds.
+  REQUIRE(cs[2].privacy.noise_multipliers.size() == 1);
+  for (const auto& c : cs) REQUIRE(c.train.batch_size == 32);
+  // --variant keeps the named ones; an unknown one lists the defined ones.
+  const auto only = dpsgd::config::parse_experiment_variants(yaml, "v.yaml", {}, {"baseline"});
+  REQUIRE(only.size() == 1);
+  REQUIRE(only[0].variant == "baseline");
+  try {
+    (void)dpsgd::config::parse_experiment_variants(yaml, "v.yaml", {}, {"nope"});
+    FAIL("expected an error");
+  } catch (const UserError& e) {
+    REQUIRE_THAT(e.what(), Catch::Contains("nope") && Catch::Contains("auto-s"));
+  }
+  // A bad value inside a variant names the key and the variant.
+  const std::string bad = std::string(kBase) + "variants:\n  x: {train.epochs: 0}\n";
+  try {
+    (void)dpsgd::config::parse_experiment_variants(bad, "v.yaml");
+    FAIL("expected an error");
+  } catch (const UserError& e) {
+    REQUIRE_THAT(e.what(), Catch::Contains("train.epochs") && Catch::Contains("variant 'x'"));
+  }
+  // The single-config loader refuses a file with variants instead of guessing.
+  REQUIRE_THAT(error_of(yaml), Catch::Contains("variants"));
+}
+
+TEST_CASE("the shipped study configs parse, every variant", "[config]") {
+  for (const char* file :
+       {"configs/oct_study.yaml", "configs/oct_budget.yaml", "configs/oct_smoke.yaml"}) {
+    INFO(file);
+    const auto cs =
+        dpsgd::config::load_experiment_variants(std::string(DPSGD_SOURCE_DIR) + "/" + file);
+    REQUIRE(!cs.empty());
+  }
+  const auto study = dpsgd::config::load_experiment_variants(std::string(DPSGD_SOURCE_DIR) +
+                                                             "/configs/oct_study.yaml");
+  REQUIRE(study.size() == 6);
+  std::size_t runs = 0;
+  for (const auto& c : study) runs += c.privacy.noise_multipliers.size();
+  REQUIRE(runs == 2 * (1 + 2 * 4));
 }

@@ -8,6 +8,8 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include <unistd.h>
+
 namespace fs = std::filesystem;
 
 namespace {
@@ -18,7 +20,9 @@ struct Result {
 };
 
 Result run(const std::string& args) {
-  const fs::path log = fs::temp_directory_path() / "dpsgd_e2e_output.txt";
+  // One file per process: CTest runs the e2e cases in parallel (-j).
+  const fs::path log =
+      fs::temp_directory_path() / ("dpsgd_e2e_output_" + std::to_string(getpid()) + ".txt");
   const std::string cmd = std::string("cd ") + DPSGD_SOURCE_DIR + " && " + DPSGD_RUN_BINARY + " " +
                           args + " > " + log.string() + " 2>&1";
   const int status = std::system(cmd.c_str());
@@ -132,11 +136,78 @@ TEST_CASE("bench --json: every engine timed against non-private, with phases and
     }
   }
   // A clipping mode that needs per-example gradients benches only engines that can run it.
-  const auto rs = run(
-      "bench configs/smoke.yaml --steps 1 --json --device cpu --set "
-      "privacy.clipping.mode=random_sparsification --set privacy.engine=auto");
+  const auto rs =
+      run("bench configs/smoke.yaml --steps 1 --json --device cpu --set "
+          "privacy.clipping.mode=random_sparsification --set privacy.engine=auto");
   INFO(rs.output);
   REQUIRE(rs.code == 0);
   REQUIRE(rs.output.find("\"materialize\"") != std::string::npos);
   REQUIRE(rs.output.find("\"ghost\"") == std::string::npos);
+}
+
+TEST_CASE("oct_smoke: private U-Net on OCT B-scans records Dice on val each epoch and test",
+          "[e2e][oct]") {
+  const auto out = fresh_dir("dpsgd_e2e_oct");
+  const auto r = run("configs/oct_smoke.yaml --device cpu --out " + out.string());
+  INFO(r.output);
+  REQUIRE(r.code == 0);
+  const auto index = read_json(out / "index.json");
+  REQUIRE(index["runs"].size() == 1);
+  const auto dir = out / index["runs"][0]["directory"].get<std::string>();
+  const auto metrics = read_json(dir / "metrics.json");
+  const auto& its = metrics["iterations"];
+  REQUIRE(its.size() == 6);  // 2 epochs x floor(12 / 4)
+  for (const auto& it : its) {
+    REQUIRE(it.contains("dice"));
+    REQUIRE(it["epsilon"].get<double>() > 0.0);
+  }
+  std::vector<std::string> splits;
+  for (const auto& e : metrics["evaluations"]) {
+    splits.push_back(e["split"]);
+    for (const char* key : {"loss", "dice", "dice_all", "pixel_accuracy", "dice_per_class"}) {
+      INFO("evaluation key " << key);
+      REQUIRE(e.contains(key));
+    }
+    REQUIRE(e["dice_per_class"].size() == 9);
+    REQUIRE(e["dice"].get<double>() >= 0.0);
+    REQUIRE(e["dice"].get<double>() <= 1.0);
+  }
+  REQUIRE(splits == std::vector<std::string>{"val", "val", "test"});
+  const auto summary = read_json(dir / "summary.json");
+  REQUIRE(summary["final_test"]["split"] == "test");
+  REQUIRE(summary["final_test"]["examples"] == 4);
+  REQUIRE(summary["val_examples"] == 4);
+  REQUIRE(summary["loss"] == "cross_entropy_dice");
+  REQUIRE(summary["privacy"]["clipping"] == "automatic");
+}
+
+TEST_CASE("variants: Nested U-Net and a non-private baseline in one command", "[e2e][oct]") {
+  const auto out = fresh_dir("dpsgd_e2e_oct_variants");
+  const auto cfg = fresh_dir("dpsgd_e2e_oct_variants_cfg");
+  fs::create_directories(cfg);
+  {
+    std::ifstream in(std::string(DPSGD_SOURCE_DIR) + "/configs/oct_smoke.yaml");
+    std::ofstream o(cfg / "v.yaml");
+    o << in.rdbuf()
+      << "variants:\n"
+         "  nested: {model.name: nested_unet, privacy.engine: ghost}\n"
+         "  baseline: {privacy.enabled: false}\n";
+  }
+  const auto r = run((cfg / "v.yaml").string() + " --device cpu --set train.epochs=1 " +
+                     "--set data.train_size=8 --out " + out.string());
+  INFO(r.output);
+  REQUIRE(r.code == 0);
+  const auto index = read_json(out / "index.json");
+  REQUIRE(index["runs"].size() == 2);
+  REQUIRE(index["runs"][0]["directory"] == "nested/sigma-1");
+  REQUIRE(index["runs"][1]["directory"] == "baseline/nonprivate");
+  for (const auto& row : index["runs"]) {
+    REQUIRE(row["status"] == "completed");
+    const auto summary = read_json(out / row["directory"].get<std::string>() / "summary.json");
+    REQUIRE(summary["final_test"].contains("dice"));
+  }
+  const auto nested = read_json(out / "nested/sigma-1/summary.json");
+  REQUIRE(nested["config"]["model"]["name"] == "nested_unet");
+  REQUIRE(nested["privacy"]["engine"] == "ghost");
+  REQUIRE(nested["variant"] == "nested");
 }

@@ -99,21 +99,44 @@ nlohmann::json run_config_json(const ExperimentConfig& c, double sigma) {
     privacy["rdp_conversion"] =
         c.privacy.rdp_conversion == RdpConversionChoice::kClassic ? "classic" : "improved";
   }
-  nlohmann::json data = {
-      {"name", c.data.name}, {"train_size", c.data.train_size}, {"test_size", c.data.test_size}};
+  nlohmann::json data = {{"name", c.data.name},
+                         {"train_size", c.data.train_size},
+                         {"val_size", c.data.val_size},
+                         {"test_size", c.data.test_size},
+                         {"augment", {{"hflip", c.train.augment_hflip}}}};
   if (!c.data.root.empty()) data["root"] = c.data.root;
+  if (c.data.name == "segmentation_folder") {
+    const auto& seg = c.data.segmentation;
+    data["image_size"] = {seg.image_size[0], seg.image_size[1]};
+    data["mean"] = seg.mean;
+    data["std"] = seg.std;
+    nlohmann::json label_map = nlohmann::json::object();
+    for (const auto& [from, to] : seg.label_map) label_map[std::to_string(from)] = to;
+    data["label_map"] = label_map;
+  }
+  nlohmann::json loss = {{"name", c.loss.name}};
+  if (c.loss.name != "cross_entropy") {
+    loss["ce_weight"] = c.loss.options.ce_weight;
+    loss["dice_weight"] = c.loss.options.dice_weight;
+    if (!c.loss.options.score_classes.empty()) loss["score_classes"] = c.loss.options.score_classes;
+  }
   return {
       {"name", c.name},
       {"seed", c.seed},
       {"device", device_name(c.device)},
       {"data", data},
-      {"model", {{"name", c.model.name}, {"num_classes", c.model.options.num_classes}}},
+      {"model",
+       {{"name", c.model.name},
+        {"num_classes", c.model.options.num_classes},
+        {"base_filters", c.model.options.base_filters},
+        {"norm_groups", c.model.options.norm_groups}}},
       {"train",
        {{"epochs", c.train.epochs},
         {"batch_size", c.train.batch_size},
         {"physical_batch_size", c.train.physical_batch_size},
         {"eval_batch_size", c.train.eval_batch_size},
         {"sampling", c.train.poisson_sampling ? "poisson" : "shuffle"},
+        {"loss", loss},
         {"optimizer", optimizer}}},
       {"privacy", privacy},
       {"output", {{"flush_every_s", c.train.flush_every_s}, {"log_every_s", c.train.log_every_s}}},

@@ -1,5 +1,7 @@
 #include "dpsgd/config/config_loader.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <fstream>
 #include <functional>
@@ -10,6 +12,7 @@
 
 #include "dpsgd/data/dataset_registry.hpp"
 #include "dpsgd/models/model_registry.hpp"
+#include "dpsgd/models/objective_registry.hpp"
 #include "dpsgd/privacy/accountant_registry.hpp"
 #include "dpsgd/privacy/clipper_registry.hpp"
 #include "dpsgd/privacy/engine_registry.hpp"
@@ -121,6 +124,10 @@ class Section {
   std::set<std::string> seen_;
 };
 
+// Sets the dotted `path` of `root` to `value`; `context` names the source in errors.
+void set_path(YAML::Node& root, const std::string& path, const YAML::Node& value,
+              const std::string& context, const std::string& file);
+
 void apply_override(YAML::Node& root, const std::string& assignment, const std::string& file) {
   const auto eq = assignment.find('=');
   if (eq == std::string::npos || eq == 0) {
@@ -133,6 +140,11 @@ void apply_override(YAML::Node& root, const std::string& assignment, const std::
   } catch (const YAML::Exception& e) {
     throw UserError("--set '" + assignment + "': value is not valid YAML: " + e.what());
   }
+  set_path(root, path, value, "--set '" + assignment + "'", file);
+}
+
+void set_path(YAML::Node& root, const std::string& path, const YAML::Node& value,
+              const std::string& context, const std::string& file) {
   std::vector<std::string> parts;
   std::stringstream ss(path);
   for (std::string part; std::getline(ss, part, '.');) parts.push_back(part);
@@ -141,8 +153,7 @@ void apply_override(YAML::Node& root, const std::string& assignment, const std::
   for (std::size_t i = 0; i + 1 < parts.size(); ++i) {
     YAML::Node next = chain.back()[parts[i]];
     if (next && !next.IsNull() && !next.IsMap()) {
-      throw UserError("--set '" + assignment + "': '" + parts[i] + "' in " + file +
-                      " is not a section");
+      throw UserError(context + ": '" + parts[i] + "' in " + file + " is not a section");
     }
     if (!next || next.IsNull()) {
       chain.back()[parts[i]] = YAML::Node(YAML::NodeType::Map);
@@ -240,6 +251,79 @@ void read_clipping(Section& priv, ClippingConfig& out, const std::string& file) 
   clip.finish();
 }
 
+// data keys of segmentation_folder; an error for any other data set.
+void read_segmentation_keys(Section& data, DataConfig& out) {
+  auto& o = out.segmentation;
+  const bool applies = out.name == "segmentation_folder";
+  for (const char* k : {"image_size", "mean", "std", "label_map"}) {
+    if (data.has(k) && !applies) {
+      data.fail(data.key(k), render(data.get(k)),
+                "no value: it applies only to data.name segmentation_folder (name is '" + out.name +
+                    "')");
+    }
+  }
+  if (!applies) return;
+  auto numbers = [&](const char* k, const std::string& expected) {
+    std::vector<double> values;
+    const auto node = data.get(k);
+    auto one = [&](const YAML::Node& n) {
+      double v = 0;
+      try {
+        v = n.as<double>();
+      } catch (const YAML::Exception&) {
+        data.fail(data.key(k), render(node), expected);
+      }
+      if (!std::isfinite(v)) data.fail(data.key(k), render(node), expected);
+      values.push_back(v);
+    };
+    if (node.IsSequence()) {
+      if (node.size() == 0) data.fail(data.key(k), "[]", expected);
+      for (const auto& item : node) one(item);
+    } else {
+      one(node);
+    }
+    return values;
+  };
+  if (data.has("image_size")) {
+    const std::string expected = "[height, width] or one number (square), each >= 8";
+    const auto v = numbers("image_size", expected);
+    if (v.size() > 2) data.fail(data.key("image_size"), render(data.get("image_size")), expected);
+    for (double x : v) {
+      if (x < 8 || x != std::floor(x)) {
+        data.fail(data.key("image_size"), render(data.get("image_size")), expected);
+      }
+    }
+    o.image_size = {static_cast<std::int64_t>(v.front()), static_cast<std::int64_t>(v.back())};
+  }
+  if (data.has("mean")) o.mean = numbers("mean", "a number or a list, one per channel");
+  if (data.has("std")) {
+    const std::string expected = "a number > 0 or a list of them, one per channel";
+    o.std = numbers("std", expected);
+    for (double v : o.std) {
+      if (v <= 0) data.fail(data.key("std"), render(data.get("std")), expected);
+    }
+  }
+  if (data.has("label_map")) {
+    const auto node = data.get("label_map");
+    const std::string expected = "a mapping {source label: class}, labels >= 0, e.g. {8: 0, 9: 8}";
+    if (!node.IsMap()) data.fail(data.key("label_map"), render(node), expected);
+    for (const auto& kv : node) {
+      std::int64_t from = -1;
+      std::int64_t to = -1;
+      try {
+        from = kv.first.as<std::int64_t>();
+        to = kv.second.as<std::int64_t>();
+      } catch (const YAML::Exception&) {
+        data.fail(data.key("label_map"), render(node), expected);
+      }
+      if (from < 0 || to < 0 || from > 65535) {
+        data.fail(data.key("label_map"), render(node), expected);
+      }
+      o.label_map.emplace_back(from, to);
+    }
+  }
+}
+
 ExperimentConfig from_yaml(const YAML::Node& root, const std::filesystem::path& source) {
   const std::string file = source.string();
   ExperimentConfig c;
@@ -267,11 +351,26 @@ ExperimentConfig from_yaml(const YAML::Node& root, const std::filesystem::path& 
   data.read("root", c.data.root, "a path");
   data.read_int("train_size", c.data.train_size, 0, "an integer >= 0 (0 = all)");
   data.read_int("test_size", c.data.test_size, 0, "an integer >= 0 (0 = all)");
+  data.read_int("val_size", c.data.val_size, 0, "an integer >= 0 (0 = all)");
+  read_segmentation_keys(data, c.data);
+  {
+    Section augment(data.get("augment"), "data.augment", file);
+    augment.read("hflip", c.train.augment_hflip, "true or false");
+    augment.finish();
+  }
   data.finish();
 
   Section model(top.get("model"), "model", file);
   model.read_name("name", c.model.name, models::model_registry());
   model.read_int("num_classes", c.model.options.num_classes, 2, "an integer >= 2");
+  model.read_int("base_filters", c.model.options.base_filters, 1, "an integer >= 1");
+  model.read_int("norm_groups", c.model.options.norm_groups, 1,
+                 "an integer >= 1 dividing base_filters");
+  if (c.model.options.base_filters % c.model.options.norm_groups != 0) {
+    model.fail(
+        model.key("norm_groups"), std::to_string(c.model.options.norm_groups),
+        "a divisor of model.base_filters (" + std::to_string(c.model.options.base_filters) + ")");
+  }
   model.finish();
 
   Section train(top.get("train"), "train", file);
@@ -286,6 +385,42 @@ ExperimentConfig from_yaml(const YAML::Node& root, const std::filesystem::path& 
     train.fail(train.key("sampling"), sampling, "poisson or shuffle");
   }
   c.train.poisson_sampling = sampling == "poisson";
+  {
+    Section loss(train.get("loss"), "train.loss", file);
+    std::string name = "auto";
+    loss.read("name", name, "auto or one of: " + models::objective_registry().joined_names());
+    if (name != "auto" && !models::objective_registry().contains(name)) {
+      loss.fail(loss.key("name"), name,
+                "auto or one of: " + models::objective_registry().joined_names());
+    }
+    c.loss.name = name;
+    auto& lo = c.loss.options;
+    loss.read_double(
+        "ce_weight", lo.ce_weight, [](double v) { return v >= 0; }, "a number >= 0");
+    loss.read_double(
+        "dice_weight", lo.dice_weight, [](double v) { return v >= 0; }, "a number >= 0");
+    const auto classes = loss.get("score_classes");
+    if (classes && !classes.IsNull()) {
+      const std::string expected = "a non-empty list of class indices in [0, model.num_classes)";
+      if (!classes.IsSequence() || classes.size() == 0) {
+        loss.fail(loss.key("score_classes"), render(classes), expected);
+      }
+      for (const auto& item : classes) {
+        std::int64_t k = -1;
+        try {
+          k = item.as<std::int64_t>();
+        } catch (const YAML::Exception&) {
+          loss.fail(loss.key("score_classes"), render(classes), expected);
+        }
+        if (k < 0 || k >= c.model.options.num_classes) {
+          loss.fail(loss.key("score_classes"), render(classes), expected);
+        }
+        lo.score_classes.push_back(k);
+      }
+    }
+    lo.num_classes = c.model.options.num_classes;
+    loss.finish();
+  }
   Section opt(train.get("optimizer"), "train.optimizer", file);
   opt.read_name("name", c.optimizer, train::optimizer_registry());
   auto positive = [](double v) { return v > 0; };
@@ -390,8 +525,10 @@ ExperimentConfig from_yaml(const YAML::Node& root, const std::filesystem::path& 
                       "privacy accounting assumes Poisson sampling; use poisson");
     }
   } else {
+    // A non-private run is one run, whatever sigma list the file (or the base of
+    // a variant) holds: the list only sweeps private runs.
     c.privacy.target_epsilons.clear();
-    if (c.privacy.noise_multipliers.empty()) c.privacy.noise_multipliers.push_back(0.0);
+    c.privacy.noise_multipliers.assign(1, 0.0);
   }
   c.seed = static_cast<std::uint64_t>(seed);
   c.train.seed = c.seed;
@@ -399,11 +536,7 @@ ExperimentConfig from_yaml(const YAML::Node& root, const std::filesystem::path& 
   return c;
 }
 
-}  // namespace
-
-ExperimentConfig parse_experiment_config(const std::string& yaml_text,
-                                         const std::filesystem::path& source,
-                                         const std::vector<std::string>& overrides) {
+YAML::Node load_root(const std::string& yaml_text, const std::filesystem::path& source) {
   YAML::Node root;
   try {
     root = YAML::Load(yaml_text);
@@ -411,17 +544,109 @@ ExperimentConfig parse_experiment_config(const std::string& yaml_text,
     throw UserError(source.string() + ": not valid YAML: " + e.what());
   }
   if (!root || root.IsNull()) root = YAML::Node(YAML::NodeType::Map);
-  for (const auto& o : overrides) apply_override(root, o, source.string());
-  return from_yaml(root, source);
+  return root;
 }
 
-ExperimentConfig load_experiment_config(const std::filesystem::path& path,
-                                        const std::vector<std::string>& overrides) {
+bool valid_variant_name(const std::string& name) {
+  if (name.empty() || name[0] == '.') return false;
+  for (char ch : name) {
+    if (!std::isalnum(static_cast<unsigned char>(ch)) && ch != '-' && ch != '_' && ch != '.') {
+      return false;
+    }
+  }
+  return true;
+}
+
+std::string read_file(const std::filesystem::path& path) {
   std::ifstream in(path);
   if (!in) throw UserError(path.string() + ": cannot read the config file");
   std::stringstream buffer;
   buffer << in.rdbuf();
-  return parse_experiment_config(buffer.str(), path, overrides);
+  return buffer.str();
+}
+
+}  // namespace
+
+ExperimentConfig parse_experiment_config(const std::string& yaml_text,
+                                         const std::filesystem::path& source,
+                                         const std::vector<std::string>& overrides) {
+  auto root = load_root(yaml_text, source);
+  if (root.IsMap() && root["variants"]) {
+    throw UserError(source.string() +
+                    ": variants: this file defines several variants; pick one with "
+                    "--variant NAME (dpsgd-run runs them all by default)");
+  }
+  for (const auto& o : overrides) apply_override(root, o, source.string());
+  return from_yaml(root, source);
+}
+
+std::vector<ExperimentConfig> parse_experiment_variants(const std::string& yaml_text,
+                                                        const std::filesystem::path& source,
+                                                        const std::vector<std::string>& overrides,
+                                                        const std::vector<std::string>& only) {
+  const std::string file = source.string();
+  auto root = load_root(yaml_text, source);
+  const YAML::Node variants = root.IsMap() ? YAML::Clone(root["variants"]) : YAML::Node();
+  if (!variants || variants.IsNull()) {
+    if (!only.empty()) {
+      throw UserError(file + ": --variant '" + only.front() +
+                      "' given, but the file defines no variants");
+    }
+    for (const auto& o : overrides) apply_override(root, o, file);
+    return {from_yaml(root, source)};
+  }
+  if (!variants.IsMap() || variants.size() == 0) {
+    throw UserError(file + ": variants: '" + render(variants) +
+                    "' is invalid: expected a mapping {variant-name: {dotted.key: value, ...}}");
+  }
+  root.remove("variants");
+  std::vector<ExperimentConfig> out;
+  std::string names;
+  for (const auto& kv : variants) {
+    const auto name = kv.first.as<std::string>();
+    names += (names.empty() ? "" : ", ") + name;
+    if (!valid_variant_name(name)) {
+      throw UserError(file + ": variants." + name +
+                      ": invalid variant name: use letters, digits, '-', '_' and '.'");
+    }
+    if (!only.empty() && std::find(only.begin(), only.end(), name) == only.end()) continue;
+    if (!kv.second.IsMap()) {
+      throw UserError(file + ": variants." + name + ": '" + render(kv.second) +
+                      "' is invalid: expected a mapping {dotted.key: value}");
+    }
+    YAML::Node copy = YAML::Clone(root);
+    for (const auto& setting : kv.second) {
+      set_path(copy, setting.first.as<std::string>(), YAML::Clone(setting.second),
+               "variants." + name + "." + setting.first.as<std::string>(), file);
+    }
+    for (const auto& o : overrides) apply_override(copy, o, file);
+    try {
+      auto c = from_yaml(copy, source);
+      c.variant = name;
+      out.push_back(std::move(c));
+    } catch (const UserError& e) {
+      throw UserError(std::string(e.what()) + " (in variant '" + name + "')");
+    }
+  }
+  for (const auto& want : only) {
+    bool found = false;
+    for (const auto& c : out) found = found || c.variant == want;
+    if (!found) {
+      throw UserError(file + ": --variant '" + want + "' is not defined; variants: " + names);
+    }
+  }
+  return out;
+}
+
+std::vector<ExperimentConfig> load_experiment_variants(const std::filesystem::path& path,
+                                                       const std::vector<std::string>& overrides,
+                                                       const std::vector<std::string>& only) {
+  return parse_experiment_variants(read_file(path), path, overrides, only);
+}
+
+ExperimentConfig load_experiment_config(const std::filesystem::path& path,
+                                        const std::vector<std::string>& overrides) {
+  return parse_experiment_config(read_file(path), path, overrides);
 }
 
 }  // namespace dpsgd::config

@@ -7,7 +7,9 @@
 #include <string>
 #include <vector>
 
+#include "dpsgd/data/segmentation_folder.hpp"
 #include "dpsgd/models/model_options.hpp"
+#include "dpsgd/models/objective_registry.hpp"
 #include "dpsgd/privacy/clipper_registry.hpp"
 #include "dpsgd/train/lr_schedule.hpp"
 #include "dpsgd/train/optimizer_registry.hpp"
@@ -23,11 +25,19 @@ struct DataConfig {
   std::string root;                    ///< empty: the dataset's default location
   std::int64_t train_size = 0;         ///< use the first N training examples; 0 = all
   std::int64_t test_size = 0;          ///< use the first N test examples; 0 = all
+  std::int64_t val_size = 0;           ///< use the first N validation examples; 0 = all
+  /// segmentation_folder only: size, normalisation and label mapping.
+  data::SegmentationFolderOptions segmentation;
 };
 
 struct ModelConfig {
   std::string name = "tanh_cnn";  ///< model registry key
   models::ModelOptions options;
+};
+
+struct LossConfig {
+  std::string name = "auto";  ///< loss registry key; auto: chosen from the data's targets
+  models::ObjectiveOptions options;
 };
 
 struct ClippingConfig {
@@ -53,11 +63,15 @@ struct PrivacyConfig {
 struct ExperimentConfig {
   std::filesystem::path source;  ///< the YAML file, for error messages
   std::string name;
+  /// Name of this variant of a multi-variant file (`variants:`); empty otherwise.
+  /// Its runs go to OUT/<variant>/<run-id>.
+  std::string variant;
   std::uint64_t seed = 0;
   DeviceChoice device = DeviceChoice::kAuto;
   DataConfig data;
   ModelConfig model;
-  train::TrainOptions train;      ///< noise_multiplier/delta filled per run
+  train::TrainOptions train;  ///< noise_multiplier/delta filled per run
+  LossConfig loss;
   std::string optimizer = "sgd";  ///< optimizer registry key
   train::OptimizerOptions optimizer_options;
   std::string lr_schedule = "constant";  ///< lr schedule registry key

@@ -8,6 +8,18 @@ namespace {
 
 Split to_split(DatasetSplit s) { return s == DatasetSplit::kTrain ? Split::kTrain : Split::kTest; }
 
+const char* split_dir(DatasetSplit s) {
+  switch (s) {
+    case DatasetSplit::kTrain:
+      return "train";
+    case DatasetSplit::kVal:
+      return "val";
+    case DatasetSplit::kTest:
+      break;
+  }
+  return "test";
+}
+
 }  // namespace
 
 void register_builtin_datasets(DatasetRegistry& registry) {
@@ -15,6 +27,7 @@ void register_builtin_datasets(DatasetRegistry& registry) {
                [](const DatasetOptions& o, DatasetSplit split) {
                  const std::filesystem::path root =
                      o.root.empty() ? kDefaultFashionMnistRoot : std::filesystem::path(o.root);
+                 if (split == DatasetSplit::kVal) return TensorDataset{};  // no val split
                  return load_mnist_like(root, to_split(split), "fashion_mnist");
                });
   registry.add("mnist", "MNIST or any 28x28 IDX set (plain or gzipped) under data.root",
@@ -24,7 +37,20 @@ void register_builtin_datasets(DatasetRegistry& registry) {
                        "data.root is required for data.name 'mnist': the folder holding "
                        "train-images-idx3-ubyte(.gz) and the other IDX files");
                  }
+                 if (split == DatasetSplit::kVal) return TensorDataset{};
                  return load_mnist_like(o.root, to_split(split), "mnist");
+               });
+  registry.add("segmentation_folder",
+               "image segmentation folders <root>/{train,val,test}/{images,masks}/ (e.g. "
+               "datasets/duke-oct)",
+               [](const DatasetOptions& o, DatasetSplit split) {
+                 if (o.root.empty()) {
+                   throw util::UserError(
+                       "data.root is required for data.name 'segmentation_folder': the folder "
+                       "holding train/, val/ and test/, each with images/ and masks/");
+                 }
+                 return load_segmentation_folder(o.root, split_dir(split), o.segmentation,
+                                                 "segmentation_folder");
                });
 }
 

@@ -4,15 +4,19 @@
 #include <functional>
 #include <string>
 
+#include "dpsgd/data/segmentation_folder.hpp"
 #include "dpsgd/data/tensor_dataset.hpp"
 #include "dpsgd/util/registry.hpp"
 
 namespace dpsgd::data {
 
-enum class DatasetSplit { kTrain, kTest };
+/// kVal is optional: a data set without a validation split returns an empty
+/// TensorDataset for it (size 0), and training then evaluates on test each epoch.
+enum class DatasetSplit { kTrain, kVal, kTest };
 
 struct DatasetOptions {
-  std::string root;  ///< empty: the dataset's default location
+  std::string root;                        ///< empty: the dataset's default location
+  SegmentationFolderOptions segmentation;  ///< segmentation_folder only
 };
 
 using DatasetFactory = std::function<TensorDataset(const DatasetOptions&, DatasetSplit)>;

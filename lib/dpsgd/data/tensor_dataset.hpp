@@ -14,7 +14,7 @@ namespace dpsgd::data {
 
 struct TensorDataset {
   torch::Tensor inputs;   ///< float32, N x C x H x W
-  torch::Tensor targets;  ///< int64, N (class indices)
+  torch::Tensor targets;  ///< int64, N (class indices) or N x H x W (per-pixel classes)
   std::string name;       ///< for logs and run summaries
 
   /// Number of examples N (0 for a default-constructed dataset).

@@ -10,6 +10,7 @@
 #include "dpsgd/data/dataset_registry.hpp"
 #include "dpsgd/experiment/dp_gradient_builder.hpp"
 #include "dpsgd/experiment/run_experiment.hpp"
+#include "dpsgd/experiment/task_setup.hpp"
 #include "dpsgd/models/model_registry.hpp"
 #include "dpsgd/privacy/dp_gradient.hpp"
 #include "dpsgd/train/nonprivate_gradient.hpp"
@@ -74,13 +75,14 @@ struct Batches {
 // One engine's (or the non-private baseline's) model, optimizer and timers.
 class EngineRun {
  public:
-  EngineRun(const config::ExperimentConfig& c, std::string engine, std::int64_t train_size,
+  EngineRun(const config::ExperimentConfig& c, std::string engine, const data::TensorDataset& train,
             const torch::Device& device)
       : c_(c), name_(std::move(engine)), device_(device), clock_(device) {
+    const std::int64_t train_size = train.size();
     torch::manual_seed(c.seed);
-    model_ = models::model_registry().get(c.model.name)(c.model.options);
+    model_ = models::model_registry().get(c.model.name)(model_options_for(c, train));
     model_->to(device);
-    objective_ = std::make_shared<models::CrossEntropyObjective>();
+    objective_ = build_objective(c, train, data::TensorDataset{}, data::TensorDataset{});
     optimizer_ =
         train::optimizer_registry().get(c.optimizer)(model_->parameters(), c.optimizer_options);
     if (name_ != "nonprivate") {
@@ -140,7 +142,17 @@ json summarise(EngineRun& run, std::int64_t steps) {
 
 json run_bench(const BenchRequest& request) {
   if (request.steps < 1) throw util::UserError("--steps must be >= 1");
-  auto c = config::load_experiment_config(request.config_path, request.overrides);
+  auto variants = config::load_experiment_variants(request.config_path, request.overrides,
+                                                   request.variant.empty()
+                                                       ? std::vector<std::string>{}
+                                                       : std::vector<std::string>{request.variant});
+  if (variants.size() != 1) {
+    std::string names;
+    for (const auto& v : variants) names += (names.empty() ? "" : ", ") + v.variant;
+    throw util::UserError(request.config_path.string() +
+                          ": defines variants; bench one with --variant NAME (" + names + ")");
+  }
+  auto c = variants.front();
   if (c.privacy.noise_multipliers.empty() || !c.privacy.enabled) {
     c.privacy.noise_multipliers = {1.0};
   }
@@ -159,7 +171,8 @@ json run_bench(const BenchRequest& request) {
   for (const auto& e : engines) privacy::engine_registry().get(e);  // unknown: lists valid names
 
   const auto& factory = data::dataset_registry().get(c.data.name);
-  auto train = factory(data::DatasetOptions{c.data.root}, data::DatasetSplit::kTrain);
+  data::DatasetOptions data_options{c.data.root, c.data.segmentation};
+  auto train = factory(data_options, data::DatasetSplit::kTrain);
   if (c.data.train_size > 0) train = train.subset(c.data.train_size);
   if (c.train.batch_size > train.size()) {
     throw util::UserError(util::cat(c.source.string(), ": train.batch_size: '", c.train.batch_size,
@@ -182,15 +195,16 @@ json run_bench(const BenchRequest& request) {
                  {"steps", request.steps},
                  {"warmup", request.warmup},
                  {"model", c.model.name},
+                 {"variant", c.variant},
+                 {"input_shape", train.inputs.sizes().slice(1).vec()},
                  {"threads", at::get_num_threads()}};
   // Warm-up one engine at a time, which is also when each one's peak memory
   // is measured; then the timed steps round-robin over the engines, so a
   // change in the machine's load (shared CI machines) hits all of them alike,
   // and each ratio is the median of per-round ratios to the non-private step.
   std::vector<std::unique_ptr<EngineRun>> runs;
-  runs.push_back(std::make_unique<EngineRun>(c, "nonprivate", train.size(), device));
-  for (const auto& e : engines)
-    runs.push_back(std::make_unique<EngineRun>(c, e, train.size(), device));
+  runs.push_back(std::make_unique<EngineRun>(c, "nonprivate", train, device));
+  for (const auto& e : engines) runs.push_back(std::make_unique<EngineRun>(c, e, train, device));
   for (auto& run : runs) {
     util::log::info(util::cat("bench: warm-up ", run->name(), " on ", device.str()));
     synchronize(device);

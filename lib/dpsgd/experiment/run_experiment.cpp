@@ -15,6 +15,7 @@
 #include "dpsgd/data/dataset_registry.hpp"
 #include "dpsgd/experiment/dp_gradient_builder.hpp"
 #include "dpsgd/experiment/run_id.hpp"
+#include "dpsgd/experiment/task_setup.hpp"
 #include "dpsgd/models/model_registry.hpp"
 #include "dpsgd/privacy/accountant_registry.hpp"
 #include "dpsgd/privacy/calibration.hpp"
@@ -51,15 +52,18 @@ std::string libtorch_version() {
 
 struct LoadedData {
   data::TensorDataset train;
+  data::TensorDataset val;  ///< empty when the data set has no validation split
   data::TensorDataset test;
 };
 
 LoadedData load_data(const config::ExperimentConfig& c, const torch::Device& device) {
   const auto& factory = data::dataset_registry().get(c.data.name);
-  data::DatasetOptions options{c.data.root};
+  data::DatasetOptions options{c.data.root, c.data.segmentation};
   LoadedData out{factory(options, data::DatasetSplit::kTrain),
+                 factory(options, data::DatasetSplit::kVal),
                  factory(options, data::DatasetSplit::kTest)};
   if (c.data.train_size > 0) out.train = out.train.subset(c.data.train_size);
+  if (c.data.val_size > 0 && out.val.size() > 0) out.val = out.val.subset(c.data.val_size);
   if (c.data.test_size > 0) out.test = out.test.subset(c.data.test_size);
   if (c.train.batch_size > out.train.size()) {
     throw util::UserError(util::cat(c.source.string(), ": train.batch_size: '", c.train.batch_size,
@@ -67,10 +71,11 @@ LoadedData load_data(const config::ExperimentConfig& c, const torch::Device& dev
                                     out.train.size(), " examples), so q = batch/N would exceed 1"));
   }
   // Whole data set on the device: batches are gathered there without host copies.
-  out.train.inputs = out.train.inputs.to(device);
-  out.train.targets = out.train.targets.to(device);
-  out.test.inputs = out.test.inputs.to(device);
-  out.test.targets = out.test.targets.to(device);
+  for (auto* split : {&out.train, &out.val, &out.test}) {
+    if (split->size() == 0) continue;
+    split->inputs = split->inputs.to(device);
+    split->targets = split->targets.to(device);
+  }
   return out;
 }
 
@@ -133,10 +138,11 @@ json run_one(const config::ExperimentConfig& c, const RunPlan& plan, const Loade
 
   torch::manual_seed(c.seed);  // model initialisation
   train::TrainParts parts;
-  parts.model = models::model_registry().get(c.model.name)(c.model.options);
+  parts.model = models::model_registry().get(c.model.name)(model_options_for(c, data.train));
   parts.model->to(device);
-  parts.objective = std::make_shared<models::CrossEntropyObjective>();
+  parts.objective = build_objective(c, data.train, data.val, data.test);
   parts.train = data.train;
+  parts.val = data.val;
   parts.test = data.test;
   parts.optimizer =
       train::optimizer_registry().get(c.optimizer)(parts.model->parameters(), c.optimizer_options);
@@ -168,7 +174,10 @@ json run_one(const config::ExperimentConfig& c, const RunPlan& plan, const Loade
       {"steps", result.steps},
       {"epochs", c.train.epochs},
       {"train_examples", data.train.size()},
+      {"val_examples", data.val.size()},
       {"test_examples", data.test.size()},
+      {"loss", resolved_loss_name(c, data.train)},
+      {"variant", c.variant.empty() ? json(nullptr) : json(c.variant)},
       {"total_time_s", result.total_time_s},
       {"phase_times_s", result.phase_times_s},
       {"peak_memory_bytes", util::peak_memory_bytes(device)},
@@ -228,31 +237,53 @@ torch::Device resolve_device(config::DeviceChoice choice) {
 }
 
 int run_experiment(const ExperimentRequest& request) {
-  const auto c = config::load_experiment_config(request.config_path, request.overrides);
-  const auto device = resolve_device(request.device.value_or(c.device));
+  // Every variant is parsed (and so checked) before the first run starts.
+  const auto configs =
+      config::load_experiment_variants(request.config_path, request.overrides, request.variants);
+  const auto& first = configs.front();
+  const auto device = resolve_device(request.device.value_or(first.device));
   const std::filesystem::path out_dir =
-      request.out_dir.value_or(std::filesystem::path("results") / c.name);
+      request.out_dir.value_or(std::filesystem::path("results") / first.name);
   std::filesystem::create_directories(out_dir);
-  util::log::info(util::cat(
-      "experiment '", c.name,
-      "': ", std::max(c.privacy.noise_multipliers.size(), c.privacy.target_epsilons.size()),
-      " run(s) on ", device.str(), ", output in ", out_dir.string()));
 
-  util::Stopwatch load_clock;
-  const auto data = load_data(c, device);
-  util::log::info(util::cat("data '", c.data.name, "': ", data.train.size(), " train / ",
-                            data.test.size(), " test examples (", load_clock.seconds(), " s)"));
+  struct Planned {
+    const config::ExperimentConfig* config;
+    RunPlan plan;
+  };
+  // Data is loaded per variant (variants may differ in data keys), then plans
+  // are made; a bad value anywhere stops here, before any training.
+  std::vector<LoadedData> loaded;
+  std::vector<Planned> planned;
+  loaded.reserve(configs.size());
+  for (const auto& c : configs) {
+    util::Stopwatch load_clock;
+    loaded.push_back(load_data(c, device));
+    const auto& data = loaded.back();
+    util::log::info(util::cat("data '", c.data.name, "'",
+                              c.variant.empty() ? std::string() : " (variant " + c.variant + ")",
+                              ": ", data.train.size(), " train / ", data.val.size(), " val / ",
+                              data.test.size(), " test examples (", load_clock.seconds(), " s)"));
+    for (auto& plan : plan_runs(c, data.train.size())) planned.push_back({&c, std::move(plan)});
+  }
+  util::log::info(
+      util::cat("experiment '", first.name, "': ", planned.size(), " run(s)",
+                configs.size() > 1 ? util::cat(" in ", configs.size(), " variants") : std::string(),
+                " on ", device.str(), ", output in ", out_dir.string()));
 
-  const auto plans = plan_runs(c, data.train.size());
   json index = {{"schema_version", kSummarySchemaVersion},
-                {"experiment", c.name},
-                {"config", std::filesystem::absolute(c.source).string()},
+                {"experiment", first.name},
+                {"config", std::filesystem::absolute(first.source).string()},
                 {"runs", json::array()}};
-  for (const auto& plan : plans) {
-    json row = {{"run_id", plan.id},
-                {"noise_multiplier", c.privacy.enabled ? json(plan.sigma) : json(nullptr)},
+  for (const auto& p : planned) {
+    const auto& c = *p.config;
+    const std::string dir = c.variant.empty() ? p.plan.id : c.variant + "/" + p.plan.id;
+    json row = {{"run_id", p.plan.id},
+                {"label", dir},
+                {"directory", dir},
+                {"noise_multiplier", c.privacy.enabled ? json(p.plan.sigma) : json(nullptr)},
                 {"status", "pending"}};
-    if (plan.target_epsilon) row["target_epsilon"] = *plan.target_epsilon;
+    if (!c.variant.empty()) row["variant"] = c.variant;
+    if (p.plan.target_epsilon) row["target_epsilon"] = *p.plan.target_epsilon;
     index["runs"].push_back(row);
   }
   const auto write_index = [&] {
@@ -261,33 +292,36 @@ int run_experiment(const ExperimentRequest& request) {
   write_index();
 
   int failures = 0;
-  for (std::size_t r = 0; r < plans.size(); ++r) {
-    const auto& id = plans[r].id;
+  for (std::size_t r = 0; r < planned.size(); ++r) {
+    const auto& c = *planned[r].config;
+    const auto& plan = planned[r].plan;
+    const auto& data = loaded[static_cast<std::size_t>(planned[r].config - configs.data())];
     auto& row = index["runs"][r];
+    const std::string label = row["label"];
     row["status"] = "running";
     write_index();
-    const auto run_dir = out_dir / id;
+    const auto run_dir = out_dir / row["directory"].get<std::string>();
     try {
-      const auto summary = run_one(c, plans[r], data, device, run_dir);
+      std::filesystem::create_directories(run_dir);
+      const auto summary = run_one(c, plan, data, device, run_dir);
       row["status"] = "completed";
       row["final_test"] = summary["final_test"];
       row["epsilon"] = summary["epsilon"];
       row["total_time_s"] = summary["total_time_s"];
       util::log::info(util::cat(
-          "run ", id, " completed: test ", summary["final_test"].dump(),
+          "run ", label, " completed: test ", summary["final_test"].dump(),
           c.privacy.enabled ? util::cat(", epsilon ", summary["epsilon"].dump()) : std::string()));
     } catch (const c10::Error& e) {
       ++failures;
       row["status"] = "failed";
       row["error"] = e.what_without_backtrace();
-      util::log::error(util::cat("run ", id, " failed: ", e.what_without_backtrace()));
+      util::log::error(util::cat("run ", label, " failed: ", e.what_without_backtrace()));
     } catch (const std::exception& e) {
       ++failures;
       row["status"] = "failed";
       row["error"] = e.what();
-      util::log::error(util::cat("run ", id, " failed: ", e.what()));
+      util::log::error(util::cat("run ", label, " failed: ", e.what()));
     }
-    row["directory"] = id;
     write_index();
   }
   return failures == 0 ? 0 : 1;

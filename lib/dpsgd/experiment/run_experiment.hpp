@@ -2,6 +2,7 @@
 // An experiment: one config, one or more runs (a noise-multiplier list is a
 // sweep), one output folder:
 //   OUT/index.json               one row per run with its status (atomic rewrites)
+// (a file with `variants:` puts each variant's runs under OUT/<variant>/<run-id>)
 //   OUT/<run-id>/config.yaml     the resolved config of the run (re-runnable)
 //   OUT/<run-id>/metrics.json    per-step rows and per-epoch evaluations
 //   OUT/<run-id>/summary.json    final metrics, epsilon, timings, memory, versions
@@ -20,6 +21,7 @@ struct ExperimentRequest {
   std::vector<std::string> overrides;  ///< --set KEY=VALUE
   std::optional<std::filesystem::path> out_dir;
   std::optional<config::DeviceChoice> device;  ///< --device beats the YAML
+  std::vector<std::string> variants;           ///< --variant: run only these (default all)
 };
 
 /// Runs everything; returns 0 when every run succeeded, 1 when some failed.

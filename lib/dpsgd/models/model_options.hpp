@@ -1,5 +1,6 @@
 #pragma once
-// Typed options every model factory receives (filled from YAML by config/).
+// Typed options every model factory receives (filled from YAML by config/, with
+// in_channels and image_size taken from the data set by the experiment layer).
 #include <cstdint>
 
 namespace dpsgd::models {
@@ -8,6 +9,11 @@ struct ModelOptions {
   std::int64_t in_channels = 1;
   std::int64_t num_classes = 10;
   std::int64_t image_size = 28;
+  /// Segmentation models: channels of the first level (doubled per level down).
+  std::int64_t base_filters = 32;
+  /// Segmentation models: GroupNorm groups per normalisation layer (must divide
+  /// every level's channel count).
+  std::int64_t norm_groups = 8;
 };
 
 }  // namespace dpsgd::models

@@ -1,6 +1,8 @@
 #include "dpsgd/models/model_registry.hpp"
 
+#include "dpsgd/models/nested_unet.hpp"
 #include "dpsgd/models/tf_cnn.hpp"
+#include "dpsgd/models/unet.hpp"
 
 namespace dpsgd::models {
 
@@ -13,6 +15,14 @@ void register_builtin_models(ModelRegistry& registry) {
                [](const ModelOptions& o) -> ModelPtr {
                  return std::make_shared<TfCnn>(Activation::kTanh, o.in_channels, o.num_classes);
                });
+  registry.add("unet",
+               "U-Net (Ronneberger et al. 2015), GroupNorm, transposed-conv upsampling; "
+               "per-pixel logits",
+               [](const ModelOptions& o) -> ModelPtr { return std::make_shared<UNet>(o); });
+  registry.add("nested_unet",
+               "Nested U-Net / UNet++ (Zhou et al. 2018), GroupNorm, bilinear upsampling; "
+               "per-pixel logits",
+               [](const ModelOptions& o) -> ModelPtr { return std::make_shared<NestedUNet>(o); });
 }
 
 const ModelRegistry& model_registry() {

@@ -11,6 +11,9 @@ struct TrainOptions {
   std::int64_t eval_batch_size = 2048;
   bool poisson_sampling = true;
   std::uint64_t seed = 0;
+  /// YAML data.augment.hflip: each drawn training example (image and mask) is
+  /// flipped left-right with probability 1/2, independently, from a seeded stream.
+  bool augment_hflip = false;
   double flush_every_s = 5.0;
   double log_every_s = 10.0;
   // Privacy (ignored for non-private runs).

@@ -2,6 +2,11 @@
 
 #include <cmath>
 #include <limits>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+#include <ATen/CPUGeneratorImpl.h>
 
 #include "dpsgd/data/poisson_sampler.hpp"
 #include "dpsgd/data/shuffle_sampler.hpp"
@@ -25,6 +30,21 @@ class PhaseTotals {
   json totals_ = json::object();
 };
 
+// Each example independently flipped left-right with probability 1/2, its mask
+// with it. A per-example transformation: an example's contribution still depends
+// on that example alone, so clipping bounds the sensitivity as before.
+std::pair<torch::Tensor, torch::Tensor> flip(const torch::Tensor& x, const torch::Tensor& y,
+                                             at::Generator& rng) {
+  const auto coin = torch::rand({x.size(0)}, rng, torch::kFloat32).lt(0.5).to(x.device());
+  auto shape = std::vector<std::int64_t>(x.dim(), 1);
+  shape[0] = x.size(0);
+  const auto fx = torch::where(coin.view(shape), x.flip(-1), x);
+  if (y.dim() < 2) return {fx, y};  // class labels do not move
+  auto yshape = std::vector<std::int64_t>(y.dim(), 1);
+  yshape[0] = y.size(0);
+  return {fx, torch::where(coin.view(yshape), y.flip(-1), y)};
+}
+
 }  // namespace
 
 std::int64_t steps_per_epoch(std::int64_t dataset_size, std::int64_t batch_size) {
@@ -35,20 +55,22 @@ json evaluate(models::Model& model, const models::Objective& objective,
               const data::TensorDataset& data, std::int64_t batch_size) {
   torch::NoGradGuard no_grad;
   model.eval();
-  double loss = 0.0;
-  double score = 0.0;
+  auto accumulator = objective.make_accumulator();
   const std::int64_t n = data.size();
   for (std::int64_t start = 0; start < n; start += batch_size) {
     const std::int64_t m = std::min(batch_size, n - start);
-    const auto out = model.forward(data.inputs.narrow(0, start, m));
-    const auto y = data.targets.narrow(0, start, m);
-    loss += objective.per_example_loss(out, y).sum().item<double>();
-    score += objective.per_example_score(out, y).sum().item<double>();
+    accumulator->add(model.forward(data.inputs.narrow(0, start, m)),
+                     data.targets.narrow(0, start, m));
   }
   model.train();
-  return {{"loss", loss / static_cast<double>(n)},
-          {objective.score_name(), score / static_cast<double>(n)},
-          {"examples", n}};
+  json out = {{"examples", n}};
+  for (const auto& [name, value] : accumulator->scalars()) out[name] = number_or_null(value);
+  for (const auto& [name, values] : accumulator->vectors()) {
+    json list = json::array();
+    for (double v : values) list.push_back(number_or_null(v));
+    out[name] = list;
+  }
+  return out;
 }
 
 TrainResult run_training(TrainParts& parts, const TrainOptions& options, MetricsLog& log,
@@ -67,6 +89,10 @@ TrainResult run_training(TrainParts& parts, const TrainOptions& options, Metrics
     shuffle = std::make_unique<data::ShuffleSampler>(n, options.batch_size, options.seed);
   }
   const std::string score_name = parts.objective->score_name();
+  // Augmentation has its own stream, so switching it on does not change the
+  // batches the Poisson sampler draws.
+  auto augment_rng = at::make_generator<at::CPUGeneratorImpl>(options.seed ^ 0x9e3779b97f4a7c15ULL);
+  const bool has_val = parts.val.size() > 0;
 
   Progress progress(run_id, options.log_every_s);
   PhaseTotals phases;
@@ -84,8 +110,9 @@ TrainResult run_training(TrainParts& parts, const TrainOptions& options, Metrics
       util::Stopwatch step_clock;
       util::Stopwatch phase;
       const auto idx = (poisson ? poisson->next() : shuffle->next()).to(device);
-      const auto x = parts.train.inputs.index_select(0, idx);
-      const auto y = parts.train.targets.index_select(0, idx);
+      auto x = parts.train.inputs.index_select(0, idx);
+      auto y = parts.train.targets.index_select(0, idx);
+      if (options.augment_hflip && x.size(0) > 0) std::tie(x, y) = flip(x, y, augment_rng);
       const std::int64_t drawn = x.size(0);
       phases.add("sampling", phase.seconds());
 
@@ -164,24 +191,34 @@ TrainResult run_training(TrainParts& parts, const TrainOptions& options, Metrics
       progress.update({step, total_steps, epoch, mean_loss, epsilon, is_private,
                        static_cast<double>(step) / std::max(1e-9, wall)});
     }
+    const bool last = epoch == options.epochs;
+    // With a validation split: val every epoch, test once at the end (model
+    // choices never see test). Without one: test every epoch, as before.
+    std::vector<std::pair<const data::TensorDataset*, const char*>> splits;
+    splits.emplace_back(has_val ? &parts.val : &parts.test, has_val ? "val" : "test");
+    if (has_val && last) splits.emplace_back(&parts.test, "test");
+    for (const auto& [split, split_name] : splits) {
+      util::Stopwatch phase;
+      auto eval = evaluate(*parts.model, *parts.objective, *split, options.eval_batch_size);
+      phases.add("evaluation", phase.seconds());
+      eval["epoch"] = epoch;
+      eval["step"] = step;
+      eval["wall_time"] = run_clock.seconds();
+      eval["epsilon"] = is_private ? number_or_null(epsilon) : json(0.0);
+      eval["split"] = split_name;
+      log.add_evaluation(eval);
+    }
     util::Stopwatch phase;
-    auto eval = evaluate(*parts.model, *parts.objective, parts.test, options.eval_batch_size);
-    phases.add("evaluation", phase.seconds());
-    eval["epoch"] = epoch;
-    eval["step"] = step;
-    eval["wall_time"] = run_clock.seconds();
-    eval["epsilon"] = is_private ? number_or_null(epsilon) : json(0.0);
-    eval["split"] = "test";
-    log.add_evaluation(eval);
-    phase.reset();
     log.maybe_flush(/*force=*/true);
     phases.add("io", phase.seconds());
   }
   progress.finish();
 
   TrainResult result;
-  const auto& evals = log.document()["evaluations"];
-  result.final_test = evals.empty() ? json::object() : evals.back();
+  result.final_test = json::object();
+  for (const auto& row : log.document()["evaluations"]) {
+    if (row.value("split", "") == "test") result.final_test = row;
+  }
   result.epsilon = epsilon;
   result.steps = step;
   result.total_time_s = run_clock.seconds();

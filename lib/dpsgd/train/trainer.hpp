@@ -1,7 +1,8 @@
 #pragma once
 // The epoch loop of one run: sample a batch, privatise its gradient (or take the
 // plain gradient for baselines), step the optimizer, record the privacy spent,
-// log the row; evaluate on the test set after every epoch.
+// log the row; evaluate on the validation set after every epoch (on the test set
+// when there is no validation split) and on the test set at the end.
 //
 // Privacy invariants kept here: private runs draw every batch with the Poisson
 // sampler at rate q = batch_size / N (never a shuffled loader), the accountant is
@@ -28,6 +29,7 @@ struct TrainParts {
   models::ModelPtr model;
   std::shared_ptr<models::Objective> objective;
   data::TensorDataset train;
+  data::TensorDataset val;  ///< may be empty (size 0): then test is evaluated every epoch
   data::TensorDataset test;
   std::unique_ptr<privacy::DpGradient> dp;          ///< null: non-private run
   std::unique_ptr<privacy::Accountant> accountant;  ///< null: non-private run
@@ -47,7 +49,8 @@ struct TrainResult {
 TrainResult run_training(TrainParts& parts, const TrainOptions& options, MetricsLog& log,
                          const std::string& run_id, const torch::Device& device);
 
-/// Test-set loss and score, batched, without gradients.
+/// Loss, score and the objective's other metrics on `data`, batched, without
+/// gradients; NaN metrics are written as null.
 nlohmann::json evaluate(models::Model& model, const models::Objective& objective,
                         const data::TensorDataset& data, std::int64_t batch_size);
 
