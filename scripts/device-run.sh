@@ -3,7 +3,10 @@
 # /tmp/dp (never into /), build against the CUDA LibTorch of its python3 without
 # OpenCV, run the tests, then benchmark and train; logs and JSON go to $OUT and a
 # short table is printed last. Usage (device tool, carry [".debs"]):
-#   bash scripts/device-run.sh [quick|main]
+#   bash scripts/device-run.sh [quick|main|oct]
+# oct: U-Net / Nested U-Net benches at 224x224 and the OCT study at epsilon 8
+# (configs/oct_budget.yaml: 6 runs of 100 epochs); the PNG data is read by the
+# project's own PNG reader (this build has no OpenCV).
 # NOT YET VERIFIED on a GPU machine (no machine was lent to the session that wrote it).
 set -uo pipefail
 MODE="${1:-quick}"
@@ -36,6 +39,23 @@ for name in ("main", "nonprivate"):
     for r in idx["runs"]:
         print(name, r["run_id"], r["status"], r.get("final_test", {}).get("accuracy"),
               r.get("epsilon"), r.get("total_time_s"))
+PY
+fi
+if [ "$MODE" = "oct" ]; then
+  for v in unet-flat nested_unet-flat; do
+    /tmp/build/apps/dpsgd-run bench configs/oct_budget.yaml --variant "$v" --device cuda \
+      --steps 20 --engines materialize,ghost 2>> "$OUT/bench.log" | tee "$OUT/bench_$v.txt"
+  done
+  /tmp/build/apps/dpsgd-run configs/oct_budget.yaml --device cuda --out "$OUT/oct_budget" \
+    --set 'privacy.target_epsilon=8' > "$OUT/oct_budget.log" 2>&1
+  python3 scripts/plot_study.py "$OUT/oct_budget" > /dev/null 2>&1 || true
+  python3 - "$OUT" <<'PY'
+import json, sys
+idx = json.load(open(f"{sys.argv[1]}/oct_budget/index.json"))
+for r in idx["runs"]:
+    t = r.get("final_test", {})
+    print(r["label"], r["status"], "dice", t.get("dice"), "eps", r.get("epsilon"),
+          "s", r.get("total_time_s"))
 PY
 fi
 cat "$OUT/bench_fmnist.txt"

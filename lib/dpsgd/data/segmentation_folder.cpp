@@ -12,8 +12,6 @@ namespace {
 using util::cat;
 using util::UserError;
 
-namespace F = torch::nn::functional;
-
 std::vector<std::filesystem::path> image_files(const std::filesystem::path& dir) {
   std::error_code ec;
   if (!std::filesystem::is_directory(dir, ec)) {
@@ -93,16 +91,13 @@ TensorDataset load_segmentation_folder(const std::filesystem::path& root,
     image = image.unsqueeze(0);
     mask = mask.unsqueeze(0).to(torch::kFloat32);
     if (out_h > 0 && out_w > 0 && (image.size(2) != out_h || image.size(3) != out_w)) {
-      image = F::interpolate(image, F::InterpolateFuncOptions()
-                                        .size(std::vector<std::int64_t>{out_h, out_w})
-                                        .mode(torch::kBilinear)
-                                        .align_corners(false)
-                                        .antialias(true));
+      // ATen's ops directly: the functional interpolate() warns on every call
+      // about align_corners defaults that do not apply to these modes.
+      const std::vector<std::int64_t> size{out_h, out_w};
+      image = at::_upsample_bilinear2d_aa(image, size, /*align_corners=*/false);
       // Nearest neighbour (pixel-centre convention): every output label is a
       // source label, never a blend of two classes.
-      mask = F::interpolate(mask, F::InterpolateFuncOptions()
-                                      .size(std::vector<std::int64_t>{out_h, out_w})
-                                      .mode(torch::kNearestExact));
+      mask = at::_upsample_nearest_exact2d(mask, size);
     }
     if (!images.empty() &&
         (image.size(2) != images.front().size(2) || image.size(3) != images.front().size(3))) {
