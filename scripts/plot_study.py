@@ -110,14 +110,7 @@ class Run:
 
     def iteration_series(self, key):
         """(steps, values) of the iterations, skipping null values."""
-        xs, ys = [], []
-        for i, row in enumerate(self.iterations):
-            y = num(row.get(key))
-            if y is None:
-                continue
-            xs.append(first(num(row.get("step")), float(i + 1)))
-            ys.append(y)
-        return xs, ys
+        return eval_series(self.iterations, key)
 
     def eval_split(self):
         """("val", rows), or ("test", rows) when the run has no "val" rows."""
@@ -270,6 +263,7 @@ def colors_for(runs):
 
 
 def eval_series(rows, key):
+    """(steps, values) of metric rows, skipping null values."""
     xs, ys = [], []
     for i, row in enumerate(rows):
         y = num(row.get(key))

@@ -219,6 +219,13 @@ privacy: {noise_multiplier: 1.0}
   REQUIRE_THAT(error_of(seg, {"train.loss.name=dice_only"}),
                Catch::Contains("train.loss.name") && Catch::Contains("cross_entropy_dice"));
   REQUIRE_THAT(error_of(seg, {"model.norm_groups=3"}), Catch::Contains("model.norm_groups"));
+  // The U-Nets pool four times: sides below 16 are refused; [0, 0] keeps the size.
+  REQUIRE_THAT(error_of(seg, {"data.image_size=[8,8]"}), Catch::Contains("data.image_size"));
+  REQUIRE(error_of(seg, {"data.image_size=[0,0]"}).empty());
+  // Dice keys with the plain cross-entropy are a mistake, not silently ignored.
+  REQUIRE_THAT(
+      error_of(seg, {"train.loss.name=cross_entropy"}),
+      Catch::Contains("train.loss.score_classes") && Catch::Contains("cross_entropy_dice"));
 }
 
 TEST_CASE("variants: one config per variant, settings applied, --set applied last", "[config]") {
@@ -259,6 +266,14 @@ variants:
     FAIL("expected an error");
   } catch (const UserError& e) {
     REQUIRE_THAT(e.what(), Catch::Contains("train.epochs") && Catch::Contains("variant 'x'"));
+  }
+  // A whole-section setting would drop the section's other keys: refused.
+  const std::string whole = std::string(kBase) + "variants:\n  x: {model: {name: tf_cnn}}\n";
+  try {
+    (void)dpsgd::config::parse_experiment_variants(whole, "v.yaml");
+    FAIL("expected an error");
+  } catch (const UserError& e) {
+    REQUIRE_THAT(e.what(), Catch::Contains("variants.x.model") && Catch::Contains("model.name"));
   }
   // The single-config loader refuses a file with variants instead of guessing.
   REQUIRE_THAT(error_of(yaml), Catch::Contains("variants"));

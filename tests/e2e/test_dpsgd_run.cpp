@@ -177,7 +177,7 @@ TEST_CASE("oct_smoke: private U-Net on OCT B-scans records Dice on val each epoc
   REQUIRE(summary["final_test"]["split"] == "test");
   REQUIRE(summary["final_test"]["examples"] == 4);
   REQUIRE(summary["val_examples"] == 4);
-  REQUIRE(summary["loss"] == "cross_entropy_dice");
+  REQUIRE(summary["loss_function"] == "cross_entropy_dice");
   REQUIRE(summary["privacy"]["clipping"] == "automatic");
 }
 
@@ -206,6 +206,16 @@ TEST_CASE("variants: Nested U-Net and a non-private baseline in one command", "[
     const auto summary = read_json(out / row["directory"].get<std::string>() / "summary.json");
     REQUIRE(summary["final_test"].contains("dice"));
   }
+  // A later call for one variant into the same folder keeps the other's row.
+  const auto again = run((cfg / "v.yaml").string() + " --device cpu --set train.epochs=1 " +
+                         "--set data.train_size=8 --variant baseline --out " + out.string());
+  INFO(again.output);
+  REQUIRE(again.code == 0);
+  const auto merged = read_json(out / "index.json");
+  REQUIRE(merged["runs"].size() == 2);
+  REQUIRE(merged["runs"][0]["directory"] == "nested/sigma-1");
+  REQUIRE(merged["runs"][0]["status"] == "completed");
+  REQUIRE(merged["runs"][1]["directory"] == "baseline/nonprivate");
   const auto nested = read_json(out / "nested/sigma-1/summary.json");
   REQUIRE(nested["config"]["model"]["name"] == "nested_unet");
   REQUIRE(nested["privacy"]["engine"] == "ghost");

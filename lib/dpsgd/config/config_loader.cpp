@@ -285,11 +285,15 @@ void read_segmentation_keys(Section& data, DataConfig& out) {
     return values;
   };
   if (data.has("image_size")) {
-    const std::string expected = "[height, width] or one number (square), each >= 8";
+    // 16: the U-Nets pool four times; 0 (both): keep the files' size.
+    const std::string expected =
+        "[height, width] or one number (square), each an integer >= 16, or [0, 0] to keep the "
+        "files' size";
     const auto v = numbers("image_size", expected);
     if (v.size() > 2) data.fail(data.key("image_size"), render(data.get("image_size")), expected);
+    const bool keep = v.front() == 0 && v.back() == 0;
     for (double x : v) {
-      if (x < 8 || x != std::floor(x)) {
+      if ((!keep && x < 16) || x != std::floor(x)) {
         data.fail(data.key("image_size"), render(data.get("image_size")), expected);
       }
     }
@@ -416,6 +420,14 @@ ExperimentConfig from_yaml(const YAML::Node& root, const std::filesystem::path& 
           loss.fail(loss.key("score_classes"), render(classes), expected);
         }
         lo.score_classes.push_back(k);
+      }
+    }
+    if (name == "cross_entropy") {
+      for (const char* k : {"ce_weight", "dice_weight", "score_classes"}) {
+        if (loss.has(k)) {
+          loss.fail(loss.key(k), render(loss.get(k)),
+                    "no value: it applies only to cross_entropy_dice (name is 'cross_entropy')");
+        }
       }
     }
     lo.num_classes = c.model.options.num_classes;
@@ -602,12 +614,16 @@ std::vector<ExperimentConfig> parse_experiment_variants(const std::string& yaml_
   root.remove("variants");
   std::vector<ExperimentConfig> out;
   std::string names;
+  std::set<std::string> seen;
   for (const auto& kv : variants) {
     const auto name = kv.first.as<std::string>();
     names += (names.empty() ? "" : ", ") + name;
     if (!valid_variant_name(name)) {
       throw UserError(file + ": variants." + name +
                       ": invalid variant name: use letters, digits, '-', '_' and '.'");
+    }
+    if (!seen.insert(name).second) {
+      throw UserError(file + ": variants." + name + ": defined twice");
     }
     if (!only.empty() && std::find(only.begin(), only.end(), name) == only.end()) continue;
     if (!kv.second.IsMap()) {
@@ -616,8 +632,15 @@ std::vector<ExperimentConfig> parse_experiment_variants(const std::string& yaml_
     }
     YAML::Node copy = YAML::Clone(root);
     for (const auto& setting : kv.second) {
-      set_path(copy, setting.first.as<std::string>(), YAML::Clone(setting.second),
-               "variants." + name + "." + setting.first.as<std::string>(), file);
+      const auto key = setting.first.as<std::string>();
+      if (key.find('.') == std::string::npos) {
+        // `model: {name: x}` would replace the whole section and silently drop
+        // its other keys (num_classes, ...): settings name one key each.
+        throw UserError(file + ": variants." + name + "." + key +
+                        ": invalid: name the key inside the section (e.g. '" + key +
+                        ".name: ...'), so the section's other keys are kept");
+      }
+      set_path(copy, key, YAML::Clone(setting.second), "variants." + name + "." + key, file);
     }
     for (const auto& o : overrides) apply_override(copy, o, file);
     try {

@@ -49,6 +49,11 @@ void register_builtin_datasets(DatasetRegistry& registry) {
                        "data.root is required for data.name 'segmentation_folder': the folder "
                        "holding train/, val/ and test/, each with images/ and masks/");
                  }
+                 std::error_code ec;
+                 if (split == DatasetSplit::kVal &&
+                     !std::filesystem::exists(std::filesystem::path(o.root) / "val", ec)) {
+                   return TensorDataset{};  // no val/: test is evaluated every epoch
+                 }
                  return load_segmentation_folder(o.root, split_dir(split), o.segmentation,
                                                  "segmentation_folder");
                });

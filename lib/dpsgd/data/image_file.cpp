@@ -1,5 +1,7 @@
 #include "dpsgd/data/image_file.hpp"
 
+#include <cctype>
+
 #include "dpsgd/data/png_reader.hpp"
 #include "dpsgd/util/error.hpp"
 #include "dpsgd/util/logging.hpp"
@@ -10,7 +12,6 @@
 #endif
 
 namespace dpsgd::data {
-#ifndef DPSGD_HAVE_OPENCV
 namespace {
 
 torch::Tensor from_png(const std::filesystem::path& path) {
@@ -22,14 +23,20 @@ torch::Tensor from_png(const std::filesystem::path& path) {
       .contiguous();
 }
 
+bool is_png(const std::filesystem::path& path) {
+  auto ext = path.extension().string();
+  for (auto& ch : ext) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  return ext == ".png";
+}
+
 }  // namespace
-#endif
 
 torch::Tensor read_image_file(const std::filesystem::path& path) {
   std::error_code ec;
   if (!std::filesystem::is_regular_file(path, ec)) {
     throw util::UserError(util::cat(path.string(), ": image file not found"));
   }
+  if (is_png(path)) return from_png(path);
 #ifdef DPSGD_HAVE_OPENCV
   cv::Mat m = cv::imread(path.string(), cv::IMREAD_UNCHANGED);
   if (m.empty()) throw util::UserError(util::cat(path.string(), ": OpenCV cannot read this image"));
@@ -47,15 +54,10 @@ torch::Tensor read_image_file(const std::filesystem::path& path) {
   auto t = torch::from_blob(as_int.data, {h, w, c}, torch::kInt32).clone();
   return t.permute({2, 0, 1}).contiguous();
 #else
-  auto ext = path.extension().string();
-  for (auto& ch : ext) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  if (ext != ".png") {
-    throw util::UserError(util::cat(
-        path.string(),
-        ": this build has no OpenCV, so only PNG images can be read; convert the data set to PNG "
-        "or rebuild with OpenCV (libopencv-dev)"));
-  }
-  return from_png(path);
+  throw util::UserError(util::cat(
+      path.string(),
+      ": this build has no OpenCV, so only PNG images can be read; convert the data set to PNG "
+      "or rebuild with OpenCV (libopencv-dev)"));
 #endif
 }
 

@@ -1,9 +1,11 @@
 #pragma once
-// Reads one image file into a tensor, with OpenCV when the build has it (any
-// format OpenCV reads) and with the project's own PNG reader otherwise, so that
-// PNG data sets load identically on machines built without OpenCV (the lent GPU
-// machine has no OpenCV). Values are returned unscaled (0-255 or 0-65535), so a
-// mask's labels are exactly the stored integers.
+// Reads one image file into a tensor. PNG files always go through the
+// project's own PNG reader (zlib only), so a PNG data set gives the same tensors
+// in every build, with or without OpenCV (the lent GPU machine has none), and
+// OpenCV's conversions (sub-8-bit gray rescaled to 0-255, gray+alpha widened to
+// 4 channels, palette transparency) never differ between machines. Other formats
+// (TIFF, JPEG, BMP, ...) need a build with OpenCV. Values are returned unscaled
+// (0-255 or 0-65535), so a mask's labels are exactly the stored integers.
 #include <filesystem>
 
 #include <torch/torch.h>

@@ -3,8 +3,10 @@
 #include <chrono>
 #include <cstdio>
 #include <ctime>
+#include <fstream>
 #include <iomanip>
 #include <optional>
+#include <set>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -69,6 +71,14 @@ LoadedData load_data(const config::ExperimentConfig& c, const torch::Device& dev
     throw util::UserError(util::cat(c.source.string(), ": train.batch_size: '", c.train.batch_size,
                                     "' is invalid: larger than the training set (",
                                     out.train.size(), " examples), so q = batch/N would exceed 1"));
+  }
+  for (const auto* split : {&out.val, &out.test}) {
+    if (split->size() > 0 && split->inputs.sizes().slice(1) != out.train.inputs.sizes().slice(1)) {
+      throw util::UserError(util::cat(
+          c.source.string(), ": data '", c.data.name, "': the splits differ in input shape (train ",
+          out.train.inputs.sizes().slice(1), ", other ", split->inputs.sizes().slice(1),
+          "); give them the same channels, or set data.image_size"));
+    }
   }
   // Whole data set on the device: batches are gathered there without host copies.
   for (auto* split : {&out.train, &out.val, &out.test}) {
@@ -176,7 +186,7 @@ json run_one(const config::ExperimentConfig& c, const RunPlan& plan, const Loade
       {"train_examples", data.train.size()},
       {"val_examples", data.val.size()},
       {"test_examples", data.test.size()},
-      {"loss", resolved_loss_name(c, data.train)},
+      {"loss_function", resolved_loss_name(c, data.train)},
       {"variant", c.variant.empty() ? json(nullptr) : json(c.variant)},
       {"total_time_s", result.total_time_s},
       {"phase_times_s", result.phase_times_s},
@@ -286,6 +296,24 @@ int run_experiment(const ExperimentRequest& request) {
     if (p.plan.target_epsilon) row["target_epsilon"] = *p.plan.target_epsilon;
     index["runs"].push_back(row);
   }
+  // Runs of earlier calls into the same folder that this call does not redo
+  // (e.g. other variants, run one --variant at a time) keep their rows.
+  {
+    std::set<std::string> planned_dirs;
+    for (const auto& row : index["runs"]) planned_dirs.insert(row["directory"].get<std::string>());
+    std::ifstream in(out_dir / "index.json");
+    const auto old = in ? json::parse(in, nullptr, /*allow_exceptions=*/false) : json();
+    if (old.is_object() && old.contains("runs") && old["runs"].is_array()) {
+      json kept = json::array();
+      for (const auto& row : old["runs"]) {
+        const auto dir = row.value("directory", row.value("run_id", std::string()));
+        if (!dir.empty() && planned_dirs.count(dir) == 0) kept.push_back(row);
+      }
+      for (auto& row : index["runs"]) kept.push_back(row);
+      index["runs"] = kept;
+    }
+  }
+  const std::size_t first_new = index["runs"].size() - planned.size();
   const auto write_index = [&] {
     util::write_file_atomically(out_dir / "index.json", index.dump(2));
   };
@@ -296,7 +324,7 @@ int run_experiment(const ExperimentRequest& request) {
     const auto& c = *planned[r].config;
     const auto& plan = planned[r].plan;
     const auto& data = loaded[static_cast<std::size_t>(planned[r].config - configs.data())];
-    auto& row = index["runs"][r];
+    auto& row = index["runs"][first_new + r];
     const std::string label = row["label"];
     row["status"] = "running";
     write_index();

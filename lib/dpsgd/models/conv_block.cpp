@@ -43,6 +43,14 @@ torch::Tensor ConvBlockImpl::forward(const torch::Tensor& input) {
   return torch::relu(norm2_->forward(conv2_->forward(x)));
 }
 
+Conv2dOptions conv1x1(std::int64_t in_channels, std::int64_t out_channels) {
+  Conv2dOptions o;
+  o.in_channels = in_channels;
+  o.out_channels = out_channels;
+  o.kernel = {1, 1};
+  return o;
+}
+
 torch::Tensor match_spatial(const torch::Tensor& x, const torch::Tensor& like) {
   const auto dh = like.size(2) - x.size(2);
   const auto dw = like.size(3) - x.size(3);

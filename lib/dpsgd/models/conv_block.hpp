@@ -22,6 +22,9 @@ class ConvBlockImpl : public torch::nn::Module {
 };
 TORCH_MODULE(ConvBlock);
 
+/// A 1x1 convolution with bias: the per-pixel classifier head of both U-Nets.
+Conv2dOptions conv1x1(std::int64_t in_channels, std::int64_t out_channels);
+
 /// `x` zero-padded (bottom/right) or cropped to the spatial size of `like`, so a
 /// decoder feature map matches its skip connection when a size was odd.
 torch::Tensor match_spatial(const torch::Tensor& x, const torch::Tensor& like);

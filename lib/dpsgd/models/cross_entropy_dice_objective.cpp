@@ -91,7 +91,11 @@ torch::Tensor CrossEntropyDiceObjective::per_example_loss(const torch::Tensor& o
   const auto ce = mean_per_example(-log_p.gather(1, target.unsqueeze(1)).squeeze(1));
   if (options_.dice_weight == 0.0) return options_.ce_weight * ce;
   const auto p = log_p.exp();  // softmax, from the same log_softmax
-  const auto t = torch::one_hot(target, options_.num_classes).movedim(-1, 1).to(p.scalar_type());
+  // One-hot as a comparison straight into p's dtype (no int64 B x H x W x K copy).
+  std::vector<std::int64_t> shape(static_cast<std::size_t>(target.dim()) + 1, 1);
+  shape[1] = options_.num_classes;  // (1, K, 1, ..., 1), broadcast against (B, 1, H, W, ...)
+  const auto classes = torch::arange(options_.num_classes, target.options()).view(shape);
+  const auto t = target.unsqueeze(1).eq(classes).to(p.scalar_type());
   const auto inter = (p * t).flatten(2).sum(2);                  // B x K
   const auto denom = p.flatten(2).sum(2) + t.flatten(2).sum(2);  // B x K
   const auto dice = (2.0 * inter + options_.smooth) / (denom + options_.smooth);

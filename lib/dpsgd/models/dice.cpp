@@ -10,7 +10,12 @@ torch::Tensor confusion_matrices(const torch::Tensor& predicted, const torch::Te
   const std::int64_t k = num_classes;
   const auto offset = torch::arange(b, predicted.options()).view({b, 1}) * (k * k);
   const auto code = offset + predicted.reshape({b, -1}) * k + target.reshape({b, -1});
-  return torch::bincount(code.reshape({-1}), /*weights=*/{}, b * k * k).view({b, k, k});
+  // scatter_add rather than bincount: bincount reads the code range back to the
+  // host (two syncs per call on CUDA), and this runs at every training step.
+  const auto flat = code.reshape({-1});
+  return torch::zeros({b * k * k}, predicted.options())
+      .scatter_add_(0, flat, torch::ones_like(flat))
+      .view({b, k, k});
 }
 
 torch::Tensor dice_per_class(const torch::Tensor& confusion) {

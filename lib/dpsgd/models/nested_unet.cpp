@@ -26,11 +26,7 @@ NestedUNet::NestedUNet(const ModelOptions& options) {
       blocks_[i].push_back(register_module(name, ConvBlock(in, widths[i], g)));
     }
   }
-  Conv2dOptions head;
-  head.in_channels = b;
-  head.out_channels = options.num_classes;
-  head.kernel = {1, 1};
-  head_ = register_module("head", Conv2d(head));
+  head_ = register_module("head", Conv2d(conv1x1(b, options.num_classes)));
 }
 
 torch::Tensor NestedUNet::forward(const torch::Tensor& input) {

@@ -26,11 +26,7 @@ UNet::UNet(const ModelOptions& options) {
     dec_.push_back(register_module("dec" + level, ConvBlock(2 * widths[i], widths[i], g)));
     in = widths[i];
   }
-  Conv2dOptions head;
-  head.in_channels = b;
-  head.out_channels = options.num_classes;
-  head.kernel = {1, 1};
-  head_ = register_module("head", Conv2d(head));
+  head_ = register_module("head", Conv2d(conv1x1(b, options.num_classes)));
 }
 
 torch::Tensor UNet::forward(const torch::Tensor& input) {

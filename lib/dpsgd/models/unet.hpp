@@ -5,8 +5,8 @@
 // upsamples with 2x2 stride-2 transposed convolutions, concatenates the skip
 // connection and applies the same block. Blocks are conv3x3-GroupNorm-ReLU twice
 // (conv_block.hpp). A final 1x1 convolution gives logits B x K x H x W: the loss
-// takes the softmax, never the model. Any input size works (odd sizes are
-// matched to the skip connection); multiples of 16 avoid padding.
+// takes the softmax, never the model. Inputs of at least 16 x 16 work (odd sizes
+// are matched to the skip connection); multiples of 16 avoid padding.
 #include <vector>
 
 #include "dpsgd/models/conv_block.hpp"
