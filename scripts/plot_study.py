@@ -84,7 +84,7 @@ class Run:
         run_id = entry.get("run_id")
         run_id = str(run_id) if run_id not in (None, "") else f"run-{position + 1}"
         self.run_id = run_id
-        self.label = str(entry.get("label") or run_id)
+        self.label = str(entry.get("label") or entry.get("directory") or run_id)
         directory = entry.get("directory") or run_id
         self.dir = (root / str(directory))
         self.status = str(entry.get("status") or "unknown")

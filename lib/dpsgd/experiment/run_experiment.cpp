@@ -1,5 +1,6 @@
 #include "dpsgd/experiment/run_experiment.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -260,15 +261,23 @@ int run_experiment(const ExperimentRequest& request) {
     const config::ExperimentConfig* config;
     RunPlan plan;
   };
-  // Data is loaded per variant (variants may differ in data keys), then plans
-  // are made; a bad value anywhere stops here, before any training.
+  // Data is loaded once per distinct data section (variants usually share it),
+  // then plans are made; a bad value anywhere stops here, before any training.
   std::vector<LoadedData> loaded;
+  std::vector<json> loaded_keys;     // the resolved data section of each loaded set
+  std::vector<std::size_t> data_of;  // configs[i] uses loaded[data_of[i]]
   std::vector<Planned> planned;
   loaded.reserve(configs.size());
   for (const auto& c : configs) {
     util::Stopwatch load_clock;
-    loaded.push_back(load_data(c, device));
-    const auto& data = loaded.back();
+    const json key = config::run_config_json(c, 0.0)["data"];
+    const auto same = std::find(loaded_keys.begin(), loaded_keys.end(), key);
+    data_of.push_back(static_cast<std::size_t>(same - loaded_keys.begin()));
+    if (same == loaded_keys.end()) {
+      loaded.push_back(load_data(c, device));
+      loaded_keys.push_back(key);
+    }
+    const auto& data = loaded[data_of.back()];
     util::log::info(util::cat("data '", c.data.name, "'",
                               c.variant.empty() ? std::string() : " (variant " + c.variant + ")",
                               ": ", data.train.size(), " train / ", data.val.size(), " val / ",
@@ -288,7 +297,6 @@ int run_experiment(const ExperimentRequest& request) {
     const auto& c = *p.config;
     const std::string dir = c.variant.empty() ? p.plan.id : c.variant + "/" + p.plan.id;
     json row = {{"run_id", p.plan.id},
-                {"label", dir},
                 {"directory", dir},
                 {"noise_multiplier", c.privacy.enabled ? json(p.plan.sigma) : json(nullptr)},
                 {"status", "pending"}};
@@ -323,9 +331,10 @@ int run_experiment(const ExperimentRequest& request) {
   for (std::size_t r = 0; r < planned.size(); ++r) {
     const auto& c = *planned[r].config;
     const auto& plan = planned[r].plan;
-    const auto& data = loaded[static_cast<std::size_t>(planned[r].config - configs.data())];
+    const auto& data =
+        loaded[data_of[static_cast<std::size_t>(planned[r].config - configs.data())]];
     auto& row = index["runs"][first_new + r];
-    const std::string label = row["label"];
+    const std::string label = row["directory"];
     row["status"] = "running";
     write_index();
     const auto run_dir = out_dir / row["directory"].get<std::string>();

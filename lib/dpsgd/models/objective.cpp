@@ -11,25 +11,20 @@ class MeanScoreAccumulator final : public EvalAccumulator {
 
   void add(const torch::Tensor& output, const torch::Tensor& target) override {
     loss_sum_ += objective_.per_example_loss(output, target).sum().item<double>();
-    const auto score = objective_.per_example_score(output, target).to(torch::kFloat64);
-    const auto defined = score.isfinite();
-    score_sum_ += score.masked_select(defined).sum().item<double>();
-    scored_ += defined.sum().item<std::int64_t>();
+    score_sum_ += objective_.per_example_score(output, target).sum().item<double>();
     examples_ += output.size(0);
   }
 
   [[nodiscard]] std::map<std::string, double> scalars() const override {
     const double n = static_cast<double>(examples_);
-    return {
-        {"loss", examples_ > 0 ? loss_sum_ / n : NAN},
-        {objective_.score_name(), scored_ > 0 ? score_sum_ / static_cast<double>(scored_) : NAN}};
+    return {{"loss", examples_ > 0 ? loss_sum_ / n : NAN},
+            {objective_.score_name(), examples_ > 0 ? score_sum_ / n : NAN}};
   }
 
  private:
   const Objective& objective_;
   double loss_sum_ = 0.0;
   double score_sum_ = 0.0;
-  std::int64_t scored_ = 0;
   std::int64_t examples_ = 0;
 };
 

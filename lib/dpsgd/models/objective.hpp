@@ -32,13 +32,13 @@ class Objective {
   [[nodiscard]] virtual torch::Tensor per_example_loss(const torch::Tensor& output,
                                                        const torch::Tensor& target) const = 0;
   /// Per-example score in [0, 1] (accuracy for classification, Dice for
-  /// segmentation), shape (B); NaN where an example has no defined score.
+  /// segmentation), shape (B); always defined (the trainer averages it per step).
   [[nodiscard]] virtual torch::Tensor per_example_score(const torch::Tensor& output,
                                                         const torch::Tensor& target) const = 0;
   /// Name of the score in metrics files, e.g. "accuracy".
   [[nodiscard]] virtual std::string score_name() const = 0;
   /// A fresh accumulator for evaluation; the default records the mean loss and
-  /// the mean score over examples with a defined score.
+  /// the mean score over examples.
   [[nodiscard]] virtual std::unique_ptr<EvalAccumulator> make_accumulator() const;
 };
 

@@ -8,7 +8,9 @@
 // sampler at rate q = batch_size / N (never a shuffled loader), the accountant is
 // told about every step that was taken (empty batches included) with the same
 // sigma and q the step used, and the epsilon logged for a step is the epsilon
-// after that step.
+// after that step. Augmentation (data.augment.hflip) is applied to the drawn
+// batch, each example on its own from a separate seeded stream: a per-example
+// transformation leaves the add/remove-one sensitivity bound unchanged.
 #include <memory>
 #include <string>
 
