@@ -114,6 +114,12 @@ TEST_CASE("Conv2d engines equal the per-example loop (float64, odd shapes)", "[e
       {conv(2, 4, 2, 3, 0, 1, 1, false), 3, 9},    // stride > kernel, no bias
       {conv(4, 4, 3, 1, 1, 1, 4, true), 3, 6},     // depthwise (groups = channels)
       {conv(4, 6, 3, 2, 2, 2, 2, true), 2, 11},    // groups 2, dilation 2
+      // One input channel per group (the correlation form of the per-example
+      // weight gradient): stride > kernel, depthwise with multiplier 2, dilation
+      // larger than the stride, and maps whose last rows no kernel position reaches.
+      {conv(1, 3, 2, 3, 1, 1, 1, true), 3, 10},
+      {conv(3, 6, 3, 2, 1, 2, 3, false), 2, 12},
+      {conv(1, 4, 3, 2, 0, 3, 1, true), 3, 12},
   };
   for (const auto& c : cases) {
     models::Conv2d layer(c.options);

@@ -16,6 +16,7 @@
 #include "dpsgd/train/nonprivate_gradient.hpp"
 #include "dpsgd/train/optimizer_registry.hpp"
 #include "dpsgd/util/error.hpp"
+#include "dpsgd/util/host_allocator.hpp"
 #include "dpsgd/util/logging.hpp"
 #include "dpsgd/util/machine.hpp"
 #include "dpsgd/util/memory.hpp"
@@ -89,6 +90,8 @@ class EngineRun {
       dp_ = build_dp_gradient(c, *model_, objective_,
                               {name_, c.privacy.noise_multipliers.front(), train_size}, device);
     }
+    torch::NoGradGuard no_grad;
+    for (const auto& p : model_->parameters()) initial_parameters_.push_back(p.detach().clone());
   }
 
   /// One step; returns its wall time (device-synchronised).
@@ -106,7 +109,9 @@ class EngineRun {
       optimizer_->step();
     }
     synchronize(device_);
-    return step_clock.seconds();
+    const double seconds = step_clock.seconds();
+    restore_parameters();
+    return seconds;
   }
 
   [[nodiscard]] const std::string& name() const { return name_; }
@@ -115,6 +120,17 @@ class EngineRun {
   double peak_memory = 0.0;
 
  private:
+  // Every timed step starts from the same (initial) weights in every engine,
+  // so all engines time the same arithmetic. Without this the models drift
+  // apart, and kernel speed depends on the values: measured on the tanh CNN,
+  // max_pool2d took 17 ms in a model whose tanh units had saturated and 27 ms
+  // at initialisation (its branch pattern), a gap that looked like engine cost.
+  void restore_parameters() {
+    torch::NoGradGuard no_grad;
+    const auto params = model_->parameters();
+    for (std::size_t k = 0; k < params.size(); ++k) params[k].copy_(initial_parameters_[k]);
+  }
+
   const config::ExperimentConfig& c_;
   std::string name_;
   torch::Device device_;
@@ -124,6 +140,7 @@ class EngineRun {
   std::unique_ptr<torch::optim::Optimizer> optimizer_;
   std::unique_ptr<privacy::DpGradient> dp_;
   std::vector<double> times_;
+  std::vector<torch::Tensor> initial_parameters_;
 };
 
 json summarise(EngineRun& run, std::int64_t steps) {
@@ -141,6 +158,7 @@ json summarise(EngineRun& run, std::int64_t steps) {
 }  // namespace
 
 json run_bench(const BenchRequest& request) {
+  util::tune_host_allocator();
   if (request.steps < 1) throw util::UserError("--steps must be >= 1");
   auto variants = config::load_experiment_variants(request.config_path, request.overrides,
                                                    request.variant.empty()

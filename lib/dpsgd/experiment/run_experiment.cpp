@@ -28,6 +28,7 @@
 #include "dpsgd/util/atomic_file.hpp"
 #include "dpsgd/util/build_info.hpp"
 #include "dpsgd/util/error.hpp"
+#include "dpsgd/util/host_allocator.hpp"
 #include "dpsgd/util/logging.hpp"
 #include "dpsgd/util/machine.hpp"
 #include "dpsgd/util/memory.hpp"
@@ -248,6 +249,7 @@ torch::Device resolve_device(config::DeviceChoice choice) {
 }
 
 int run_experiment(const ExperimentRequest& request) {
+  util::tune_host_allocator();
   // Every variant is parsed (and so checked) before the first run starts.
   const auto configs =
       config::load_experiment_variants(request.config_path, request.overrides, request.variants);

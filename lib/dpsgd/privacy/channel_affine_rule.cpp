@@ -26,6 +26,13 @@ std::vector<torch::Tensor> ChannelAffineRule::per_example_grads(models::TappedLa
   return {(g3 * by_channel(a)).sum(2), g3.sum(2)};
 }
 
+bool ChannelAffineRule::materializing_is_cheaper(models::TappedLayer& /*layer*/,
+                                                 const torch::Tensor& /*a*/,
+                                                 const torch::Tensor& /*g*/) const {
+  // The norm is computed from the per-example gradients anyway.
+  return true;
+}
+
 torch::Tensor ChannelAffineRule::per_example_sq_norms(models::TappedLayer& layer,
                                                       const torch::Tensor& a,
                                                       const torch::Tensor& g) const {

@@ -5,8 +5,8 @@
 //   grad_W,i[g] = g_i[g] U_i[g]^T   (p_g x d_g),   grad_b,i = sum_t g_i[:, t].
 // Grouped and depthwise convolutions are computed group by group (batched), never
 // as a dense C_out x C_in product with zero blocks.
-// Norms: Gram form sum_g <U_i[g]^T U_i[g], g_i[g]^T g_i[g]> (T x T per example)
-// when T^2 < p_g d_g, else the direct form from the materialised gradient.
+// Ghost norm: the Gram form sum_g <U_i[g]^T U_i[g], g_i[g]^T g_i[g]> (T x T per
+// example); materialising is the cheaper route when T^2 >= p_g d_g.
 // The clipped sum uses the convolution's own weight-gradient kernel on the
 // factor-scaled output gradient: sum_i c_i grad_W,i = dW(conv; x, c * g).
 #include "dpsgd/privacy/layer_rule.hpp"
@@ -23,6 +23,8 @@ class Conv2dRule final : public LayerRule {
   [[nodiscard]] torch::Tensor per_example_sq_norms(models::TappedLayer& layer,
                                                    const torch::Tensor& a,
                                                    const torch::Tensor& g) const override;
+  [[nodiscard]] bool materializing_is_cheaper(models::TappedLayer& layer, const torch::Tensor& a,
+                                              const torch::Tensor& g) const override;
   [[nodiscard]] std::vector<torch::Tensor> weighted_grad_sum(
       models::TappedLayer& layer, const torch::Tensor& a, const torch::Tensor& g,
       const torch::Tensor& weights) const override;

@@ -54,23 +54,29 @@ std::vector<torch::Tensor> ConvTranspose2dRule::per_example_grads(models::Tapped
   return out;
 }
 
+bool ConvTranspose2dRule::materializing_is_cheaper(models::TappedLayer& layer,
+                                                   const torch::Tensor& a,
+                                                   const torch::Tensor& /*g*/) const {
+  // Roles swap against Conv2d: T = H_in W_in input positions, p = C_in/G, d = C_out/G kh kw.
+  auto& conv = as_conv(layer);
+  const std::int64_t t = a.size(2) * a.size(3);
+  const std::int64_t p = a.size(1) / conv.options().groups;
+  const std::int64_t d = conv.weight.size(1) * conv.weight.size(2) * conv.weight.size(3);
+  return t * t >= p * d;
+}
+
 torch::Tensor ConvTranspose2dRule::per_example_sq_norms(models::TappedLayer& layer,
                                                         const torch::Tensor& a,
                                                         const torch::Tensor& g) const {
   auto& conv = as_conv(layer);
-  const auto u = unfold_grad(conv, a, g);
+  const auto& o = conv.options();
+  const auto u = unfold_positions_by_group(  // B, G, T, d_g
+      g, PatchGeometry{o.kernel, o.stride, o.padding, o.dilation}, o.groups,
+      {a.size(2), a.size(3)});
   const auto x = input_by_group(conv, a);
-  const std::int64_t t = u.size(3);
-  const std::int64_t p = x.size(2);
-  const std::int64_t d = u.size(2);
-  torch::Tensor weight_sq;
-  if (t * t < p * d) {
-    const auto xx = torch::matmul(x.transpose(2, 3), x);  // B, G, T, T
-    const auto uu = torch::matmul(u.transpose(2, 3), u);  // B, G, T, T
-    weight_sq = (xx * uu).sum({1, 2, 3});
-  } else {
-    weight_sq = torch::matmul(x, u.transpose(2, 3)).pow(2).sum({1, 2, 3});
-  }
+  const auto xx = torch::matmul(x.transpose(2, 3), x);  // B, G, T, T
+  const auto uu = torch::matmul(u, u.transpose(2, 3));  // B, G, T, T
+  const auto weight_sq = (xx * uu).sum({1, 2, 3});
   if (!conv.bias.defined()) return weight_sq.unsqueeze(1);
   return torch::stack({weight_sq, g.sum({2, 3}).pow(2).sum(1)}, 1);
 }

@@ -30,6 +30,8 @@ class ConvTranspose2dRule final : public LayerRule {
   [[nodiscard]] torch::Tensor per_example_sq_norms(models::TappedLayer& layer,
                                                    const torch::Tensor& a,
                                                    const torch::Tensor& g) const override;
+  [[nodiscard]] bool materializing_is_cheaper(models::TappedLayer& layer, const torch::Tensor& a,
+                                              const torch::Tensor& g) const override;
   [[nodiscard]] std::vector<torch::Tensor> weighted_grad_sum(
       models::TappedLayer& layer, const torch::Tensor& a, const torch::Tensor& g,
       const torch::Tensor& weights) const override;

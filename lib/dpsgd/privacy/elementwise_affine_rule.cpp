@@ -47,6 +47,13 @@ std::vector<torch::Tensor> ElementwiseAffineRule::per_example_grads(models::Tapp
   return out;
 }
 
+bool ElementwiseAffineRule::materializing_is_cheaper(models::TappedLayer& /*layer*/,
+                                                     const torch::Tensor& /*a*/,
+                                                     const torch::Tensor& /*g*/) const {
+  // The norm is computed from the per-example gradients anyway.
+  return true;
+}
+
 torch::Tensor ElementwiseAffineRule::per_example_sq_norms(models::TappedLayer& layer,
                                                           const torch::Tensor& a,
                                                           const torch::Tensor& g) const {

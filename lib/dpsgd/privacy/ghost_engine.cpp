@@ -1,8 +1,11 @@
 // Ghost norms + book-keeping (Bu, Mao, Xu 2023, "Differentially private
 // optimization on large model at small cost"): per-example norms from each
-// layer's (a, g) by the cheaper of the Gram and direct forms, clipping factors
-// from them, then the clipped sum per layer as one weighted product of the same
-// stored (a, g). One forward, one backward, no per-example gradient tensors.
+// layer's (a, g), clipping factors from them, then the clipped sum per layer as
+// one weighted product of the same stored (a, g). One forward, one backward.
+// Per layer the cheaper route is taken (mixed ghost clipping, Bu et al. 2022):
+// the ghost (Gram) norm, or, where T^2 >= p d, the per-example gradients
+// themselves, which then also give the clipped sum as sum_i c_i grad_i. Either
+// route is exact; they differ only in cost.
 #include <stdexcept>
 
 #include "dpsgd/privacy/gradient_engine.hpp"
@@ -23,15 +26,26 @@ class GhostEngine final : public GradientEngine {
     ActivationCapture capture(pm);
     auto pass = tapped_pass(context_, capture, x, y, clock);
     torch::NoGradGuard no_grad;
+    // Per layer, the gradients themselves where the cost rule says forming them is
+    // cheaper than the ghost norm (empty otherwise): then the norms come from them
+    // and the clipped sum reuses them instead of a second weight-gradient product.
+    std::vector<std::vector<torch::Tensor>> materialized(pm.layers.size());
     torch::Tensor sq_norms;
     {
       PhaseScope scope(clock, "norms");
       std::vector<torch::Tensor> per_layer;
       for (std::size_t l = 0; l < pm.layers.size(); ++l) {
+        auto& layer = *pm.layers[l];
+        const auto& rule = rule_for(layer.kind());
         const auto& pair = capture.pair(l);
-        per_layer.push_back(
-            rule_for(pm.layers[l]->kind())
-                .per_example_sq_norms(*pm.layers[l], pair.activation, pair.output_grad));
+        if (rule.materializing_is_cheaper(layer, pair.activation, pair.output_grad)) {
+          materialized[l] = rule.per_example_grads(layer, pair.activation, pair.output_grad);
+          std::vector<torch::Tensor> sq;
+          for (const auto& g : materialized[l]) sq.push_back(per_example_sq_norm(g));
+          per_layer.push_back(torch::stack(sq, 1));
+        } else {
+          per_layer.push_back(rule.per_example_sq_norms(layer, pair.activation, pair.output_grad));
+        }
       }
       sq_norms = torch::cat(per_layer, 1);
     }
@@ -40,12 +54,21 @@ class GhostEngine final : public GradientEngine {
       PhaseScope scope(clock, "clip_sum");
       factors = context_.clipper->factors(sq_norms);
       for (std::size_t l = 0; l < pm.layers.size(); ++l) {
-        const auto& pair = capture.pair(l);
         const auto first = static_cast<std::int64_t>(pm.layer_first_param[l]);
         const auto count = static_cast<std::int64_t>(pm.layers[l]->layer_parameters().size());
-        auto grads = rule_for(pm.layers[l]->kind())
-                         .weighted_grad_sum(*pm.layers[l], pair.activation, pair.output_grad,
-                                            factors.narrow(1, first, count));
+        std::vector<torch::Tensor> grads;
+        if (!materialized[l].empty()) {
+          for (std::int64_t k = 0; k < count; ++k) {
+            grads.push_back(weighted_example_sum(factors.select(1, first + k),
+                                                 materialized[l][static_cast<std::size_t>(k)]));
+          }
+          materialized[l].clear();
+        } else {
+          const auto& pair = capture.pair(l);
+          grads = rule_for(pm.layers[l]->kind())
+                      .weighted_grad_sum(*pm.layers[l], pair.activation, pair.output_grad,
+                                         factors.narrow(1, first, count));
+        }
         for (std::int64_t k = 0; k < count; ++k) {
           sums[static_cast<std::size_t>(first + k)].add_(grads[static_cast<std::size_t>(k)]);
         }

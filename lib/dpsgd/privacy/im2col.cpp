@@ -11,14 +11,23 @@ std::array<std::int64_t, 2> patch_grid_size(const PatchGeometry& geometry, std::
           (width + 2 * o.padding[1] - o.dilation[1] * (o.kernel[1] - 1) - 1) / o.stride[1] + 1};
 }
 
+namespace {
+
+void check_grid(const PatchGeometry& geometry, const torch::Tensor& x,
+                const std::array<std::int64_t, 2>& grid) {
+  const auto fits = patch_grid_size(geometry, x.size(2), x.size(3));
+  if (grid[0] > fits[0] || grid[1] > fits[1] || grid[0] < 0 || grid[1] < 0) {
+    // as_strided would read past the end of the padded map.
+    throw std::logic_error("unfold: more kernel positions requested than fit");
+  }
+}
+
+}  // namespace
+
 torch::Tensor unfold_by_group(const torch::Tensor& x, const PatchGeometry& geometry,
                               std::int64_t groups, const std::array<std::int64_t, 2>& grid) {
   const auto& o = geometry;
-  const auto fits = patch_grid_size(o, x.size(2), x.size(3));
-  if (grid[0] > fits[0] || grid[1] > fits[1] || grid[0] < 0 || grid[1] < 0) {
-    // as_strided would read past the end of the padded map.
-    throw std::logic_error("unfold_by_group: more kernel positions requested than fit");
-  }
+  check_grid(o, x, grid);
   const auto padded =
       torch::constant_pad_nd(x, {o.padding[1], o.padding[1], o.padding[0], o.padding[0]})
           .contiguous();
@@ -35,6 +44,37 @@ torch::Tensor unfold_by_group(const torch::Tensor& x, const PatchGeometry& geome
 torch::Tensor unfold_by_group(const torch::Tensor& x, const PatchGeometry& geometry,
                               std::int64_t groups) {
   return unfold_by_group(x, geometry, groups, patch_grid_size(geometry, x.size(2), x.size(3)));
+}
+
+}  // namespace dpsgd::privacy
+
+namespace dpsgd::privacy {
+
+torch::Tensor unfold_positions_by_group(const torch::Tensor& x, const PatchGeometry& geometry,
+                                        std::int64_t groups,
+                                        const std::array<std::int64_t, 2>& grid) {
+  const auto& o = geometry;
+  check_grid(o, x, grid);
+  // (B, H + 2 p_h, W + 2 p_w, C), contiguous: padding the permuted view writes it
+  // channels-last in one copy.
+  const auto padded =
+      torch::constant_pad_nd(x.permute({0, 2, 3, 1}),
+                             {0, 0, o.padding[1], o.padding[1], o.padding[0], o.padding[0]})
+          .contiguous();
+  const std::int64_t b = padded.size(0);
+  const std::int64_t cg = padded.size(3) / groups;
+  const auto st = padded.strides();
+  const auto patches =
+      padded.as_strided({b, groups, grid[0], grid[1], o.kernel[0], o.kernel[1], cg},
+                        {st[0], cg * st[3], st[1] * o.stride[0], st[2] * o.stride[1],
+                         st[1] * o.dilation[0], st[2] * o.dilation[1], st[3]});
+  return patches.reshape({b, groups, grid[0] * grid[1], o.kernel[0] * o.kernel[1] * cg});
+}
+
+torch::Tensor unfold_positions_by_group(const torch::Tensor& x, const PatchGeometry& geometry,
+                                        std::int64_t groups) {
+  return unfold_positions_by_group(x, geometry, groups,
+                                   patch_grid_size(geometry, x.size(2), x.size(3)));
 }
 
 }  // namespace dpsgd::privacy

@@ -33,4 +33,18 @@ torch::Tensor unfold_by_group(const torch::Tensor& x, const PatchGeometry& geome
 torch::Tensor unfold_by_group(const torch::Tensor& x, const PatchGeometry& geometry,
                               std::int64_t groups);
 
+/// (B, G, oh * ow, kh * kw * C/G): the same patches, one row per position, each
+/// patch ordered (kh, kw, channel) instead of the weight's (channel, kh, kw). For
+/// Gram forms (patch dot products), where the order inside a patch does not
+/// matter: copied from a channels-last view, each patch is kh runs of kw * C/G
+/// contiguous values, which measured 2x faster than the strided gather above
+/// (TF-CNN conv2 at batch 1024, 2 CPU threads, conversion included).
+torch::Tensor unfold_positions_by_group(const torch::Tensor& x, const PatchGeometry& geometry,
+                                        std::int64_t groups,
+                                        const std::array<std::int64_t, 2>& grid);
+
+/// As above with every position that fits.
+torch::Tensor unfold_positions_by_group(const torch::Tensor& x, const PatchGeometry& geometry,
+                                        std::int64_t groups);
+
 }  // namespace dpsgd::privacy

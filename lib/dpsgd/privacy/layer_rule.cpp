@@ -35,4 +35,12 @@ const LayerRule& rule_for(models::LayerKind kind) {
   throw std::logic_error("no per-example rule for this layer kind");
 }
 
+torch::Tensor per_example_sq_norm(const torch::Tensor& grads) {
+  return grads.flatten(1).pow(2).sum(1);
+}
+
+torch::Tensor weighted_example_sum(const torch::Tensor& weights, const torch::Tensor& grads) {
+  return torch::tensordot(weights.to(grads.scalar_type()), grads, {0}, {0});
+}
+
 }  // namespace dpsgd::privacy

@@ -4,8 +4,13 @@
 // example's loss w.r.t. the layer's parameters is a function of (a_i, g_i) alone
 // (e.g. Linear: g_i^T a_i). The rules compute, from a batch of (a, g):
 //   - per_example_grads: the gradients themselves (materialize engine),
-//   - per_example_sq_norms: their squared norms, without materialising where
-//     cheaper (ghost norms, Goodfellow 2015; Li et al. 2022; Bu et al. 2023),
+//   - per_example_sq_norms: their squared norms without materialising them
+//     (ghost norms: Goodfellow 2015; Li et al. 2022; Bu et al. 2023),
+//   - materializing_is_cheaper: the per-layer cost rule of mixed ghost clipping
+//     (Bu et al. 2022): for a layer with T positions, p outputs and d inputs per
+//     position, the Gram form costs ~T^2 (p + d) per example and the gradient
+//     itself ~T p d, so the ghost engine materialises when T^2 >= p d (the
+//     gradient then also takes no more memory than the Gram matrices would),
 //   - weighted_grad_sum: sum_i w_i * grad_i as one product (book-keeping, Bu et
 //     al. 2023), which is the clipped sum when w_i are the clipping factors,
 //   - input_grad: dL/da, so the capture can replace the layer's autograd node
@@ -34,6 +39,14 @@ class LayerRule {
   [[nodiscard]] virtual torch::Tensor per_example_sq_norms(models::TappedLayer& layer,
                                                            const torch::Tensor& a,
                                                            const torch::Tensor& g) const = 0;
+  /// True when forming this layer's per-example gradients costs no more than its
+  /// ghost norm (see above); the ghost engine then takes the norms from them and
+  /// reuses them for the clipped sum. Default: the ghost form is cheaper.
+  [[nodiscard]] virtual bool materializing_is_cheaper(models::TappedLayer& /*layer*/,
+                                                      const torch::Tensor& /*a*/,
+                                                      const torch::Tensor& /*g*/) const {
+    return false;
+  }
   /// sum_i weights[i, k] * grad_i[k] for each parameter k; weights is (B, P).
   [[nodiscard]] virtual std::vector<torch::Tensor> weighted_grad_sum(
       models::TappedLayer& layer, const torch::Tensor& a, const torch::Tensor& g,
@@ -42,5 +55,11 @@ class LayerRule {
 
 /// The rule for a layer kind (one per models::LayerKind).
 const LayerRule& rule_for(models::LayerKind kind);
+
+/// (B): squared L2 norm of each example's slice of a (B, *shape) per-example gradient.
+torch::Tensor per_example_sq_norm(const torch::Tensor& grads);
+
+/// sum_i weights[i] * grads[i] for (B) weights and (B, *shape) per-example gradients.
+torch::Tensor weighted_example_sum(const torch::Tensor& weights, const torch::Tensor& grads);
 
 }  // namespace dpsgd::privacy

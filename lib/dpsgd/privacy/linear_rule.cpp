@@ -30,23 +30,26 @@ std::vector<torch::Tensor> LinearRule::per_example_grads(models::TappedLayer& la
   return out;
 }
 
+bool LinearRule::materializing_is_cheaper(models::TappedLayer& /*layer*/, const torch::Tensor& a,
+                                          const torch::Tensor& g) const {
+  // T = 1 has a closed form cheaper than either.
+  const std::int64_t t = as_sequence(a).size(1);
+  return t > 1 && t * t >= g.size(-1) * a.size(-1);
+}
+
 torch::Tensor LinearRule::per_example_sq_norms(models::TappedLayer& layer, const torch::Tensor& a,
                                                const torch::Tensor& g) const {
   auto& lin = as_linear(layer);
   const auto a3 = as_sequence(a);
   const auto g3 = as_sequence(g);
   const std::int64_t t = a3.size(1);
-  const std::int64_t p = g3.size(2);
-  const std::int64_t d = a3.size(2);
   torch::Tensor weight_sq;
-  if (t == 1) {
+  if (t == 1) {  // ||g a^T||^2 = ||g||^2 ||a||^2
     weight_sq = g3.squeeze(1).pow(2).sum(1) * a3.squeeze(1).pow(2).sum(1);
-  } else if (t * t < p * d) {
+  } else {
     const auto aa = torch::bmm(a3, a3.transpose(1, 2));
     const auto gg = torch::bmm(g3, g3.transpose(1, 2));
     weight_sq = (aa * gg).sum({1, 2});
-  } else {
-    weight_sq = torch::bmm(g3.transpose(1, 2), a3).pow(2).sum({1, 2});
   }
   if (!lin.bias.defined()) return weight_sq.unsqueeze(1);
   return torch::stack({weight_sq, g3.sum(1).pow(2).sum(1)}, 1);

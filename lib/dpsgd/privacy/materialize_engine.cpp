@@ -32,7 +32,7 @@ class MaterializeEngine final : public GradientEngine {
         for (auto& g : rule_for(pm.layers[l]->kind())
                            .per_example_grads(*pm.layers[l], pair.activation, pair.output_grad)) {
           apply_coordinate_mask(*context_.clipper, grads.size(), g);
-          sq.push_back(g.flatten(1).pow(2).sum(1));
+          sq.push_back(per_example_sq_norm(g));
           grads.push_back(std::move(g));
         }
       }
@@ -44,8 +44,8 @@ class MaterializeEngine final : public GradientEngine {
       PhaseScope scope(clock, "clip_sum");
       factors = context_.clipper->factors(sq_norms);
       for (std::size_t k = 0; k < grads.size(); ++k) {
-        const auto f = factors.select(1, static_cast<std::int64_t>(k)).to(grads[k].scalar_type());
-        sums[k].add_(torch::tensordot(f, grads[k], {0}, {0}));
+        sums[k].add_(
+            weighted_example_sum(factors.select(1, static_cast<std::int64_t>(k)), grads[k]));
       }
     }
     return {pass.losses, pass.scores, sq_norms.sum(1).sqrt(), factors};
