@@ -12,6 +12,10 @@
 #include <fstream>
 #include <string>
 
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
 namespace dpsgd::util {
 
 std::int64_t peak_resident_bytes() {
@@ -48,6 +52,12 @@ void reset_peak_memory(const torch::Device& device) {
   }
 #endif
   if (device.is_cpu()) {
+#if defined(__GLIBC__)
+    // The tuned allocator (host_allocator.hpp) keeps freed blocks resident; hand
+    // them back first, so the next peak is what is live from here on, not what an
+    // earlier phase left in the heap.
+    malloc_trim(0);
+#endif
     // Writing 5 to clear_refs resets VmHWM to the current RSS (Linux >= 4.0).
     std::ofstream clear("/proc/self/clear_refs");
     if (clear) clear << "5";
