@@ -12,9 +12,11 @@ PY="$(cat .dpsgd-python 2>/dev/null || echo .venv/bin/python)"
 mkdir -p results/bench
 OURS="results/bench/dpsgd_cnn_pb${PHYSICAL}.json"
 THEIRS="results/bench/opacus_cnn_pb${PHYSICAL}.json"
-./build/apps/dpsgd-run bench configs/fmnist_flat.yaml --steps "$STEPS" --json \
+./build/apps/dpsgd-run bench configs/fmnist_flat.yaml --device cpu --steps "$STEPS" --json \
   --set train.physical_batch_size="$PHYSICAL" > "$OURS.tmp"
 mv "$OURS.tmp" "$OURS"
+# Opacus gets the thread count LibTorch chose for dpsgd (physical cores), not os.cpu_count().
+THREADS="$("$PY" -c 'import json, sys; print(json.load(open(sys.argv[1]))["threads"])' "$OURS")"
 bash scripts/bench-opacus.sh --batch 2048 --physical-batch "$PHYSICAL" --steps "$STEPS" \
-  --json "$THEIRS" > /dev/null
+  --threads "$THREADS" --json "$THEIRS" > /dev/null
 "$PY" scripts/bench_compare.py "$OURS" "$THEIRS"

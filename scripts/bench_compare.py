@@ -15,9 +15,14 @@ def main() -> int:
         ours = json.load(f)
     with open(sys.argv[2]) as f:
         theirs = json.load(f)
-    if ours["batch_size"] != theirs["batch"]:
-        print(f"batch sizes differ: {ours['batch_size']} vs {theirs['batch']}", file=sys.stderr)
-        return 2
+    checks = [("device", ours["device"], "cpu"), ("batch", ours["batch_size"], theirs["batch"]),
+              ("physical batch", ours["physical_batch_size"], theirs["physical_batch"]),
+              ("threads", ours["threads"], theirs["threads"])]
+    for what, a, b in checks:
+        if a != b:
+            print(f"not the same setting: {what} {a} (dpsgd) vs {b} (Opacus, CPU)",
+                  file=sys.stderr)
+            return 2
     opacus = theirs["variants"]
     print(f"{ours['machine']}; batch {ours['batch_size']} (physical {ours['physical_batch_size']} "
           f"dpsgd, {theirs['physical_batch']} Opacus); torch {theirs['torch']}, "

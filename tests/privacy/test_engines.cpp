@@ -8,11 +8,13 @@
 #include "dpsgd/models/linear.hpp"
 #include "dpsgd/models/model_registry.hpp"
 #include "dpsgd/models/objective.hpp"
+#include "dpsgd/privacy/activation_capture.hpp"
 #include "dpsgd/privacy/dp_gradient.hpp"
 #include "dpsgd/privacy/engine_registry.hpp"
 #include "dpsgd/privacy/flat_clipper.hpp"
 #include "dpsgd/privacy/layer_rule.hpp"
 #include "dpsgd/privacy/private_model.hpp"
+#include "dpsgd/privacy/tapped_pass.hpp"
 #include "dpsgd/util/error.hpp"
 
 using namespace dpsgd;
@@ -84,6 +86,29 @@ void check_all_engines(models::Model& model, const torch::Tensor& x, const torch
   }
 }
 
+// Both norm routes of every layer on their own, whichever one the engine picks:
+// the Gram-form ghost norm equals the norm of the materialised gradient.
+void check_both_norm_routes(models::Model& model, const torch::Tensor& x, const torch::Tensor& y) {
+  const auto pm = privacy::inspect_model(model);
+  const models::CrossEntropyObjective objective;
+  privacy::FlatClipper clipper(1.0);
+  privacy::EngineContext ctx{&pm, &objective, &clipper};
+  privacy::ActivationCapture capture(pm);
+  privacy::tapped_pass(ctx, capture, x, y, nullptr);
+  torch::NoGradGuard no_grad;
+  for (std::size_t l = 0; l < pm.layers.size(); ++l) {
+    const auto& rule = privacy::rule_for(pm.layers[l]->kind());
+    const auto& pair = capture.pair(l);
+    const auto gram = rule.per_example_sq_norms(*pm.layers[l], pair.activation, pair.output_grad);
+    const auto grads = rule.per_example_grads(*pm.layers[l], pair.activation, pair.output_grad);
+    for (std::size_t k = 0; k < grads.size(); ++k) {
+      INFO("layer " << pm.layers[l]->describe() << " parameter " << k);
+      REQUIRE(torch::allclose(gram.select(1, static_cast<std::int64_t>(k)),
+                              privacy::per_example_sq_norm(grads[k]), 1e-10, 1e-12));
+    }
+  }
+}
+
 struct ConvCase {
   models::Conv2dOptions options;
   std::int64_t batch;
@@ -108,7 +133,7 @@ TEST_CASE("Conv2d engines equal the per-example loop (float64, odd shapes)", "[e
     return o;
   };
   const std::vector<ConvCase> cases = {
-      {conv(1, 16, 8, 2, 3, 1, 1, true), 5, 28},   // TF CNN conv1 (direct norm form)
+      {conv(1, 16, 8, 2, 3, 1, 1, true), 5, 28},   // TF CNN conv1 (materialised route)
       {conv(16, 32, 4, 2, 0, 1, 1, true), 4, 13},  // TF CNN conv2 (Gram form)
       {conv(3, 5, 1, 1, 0, 1, 1, true), 1, 7},     // batch 1, 1x1 kernel
       {conv(2, 4, 2, 3, 0, 1, 1, false), 3, 9},    // stride > kernel, no bias
@@ -120,6 +145,19 @@ TEST_CASE("Conv2d engines equal the per-example loop (float64, odd shapes)", "[e
       {conv(1, 3, 2, 3, 1, 1, 1, true), 3, 10},
       {conv(3, 6, 3, 2, 1, 2, 3, false), 2, 12},
       {conv(1, 4, 3, 2, 0, 3, 1, true), 3, 12},
+      // Materialised route (T^2 = 1296 >= p d = 784) whose gradients (800 values per
+      // example) outgrow the captured pair (144 + 576): norms from them, clipped sum
+      // by the weight-gradient product.
+      {conv(1, 16, 7, 1, 0, 1, 1, true), 3, 12},
+      {[&] {  // one input channel, every geometry parameter different in h and w
+         auto o = conv(1, 3, 3, 1, 0, 1, 1, true);
+         o.kernel = {3, 2};
+         o.stride = {2, 3};
+         o.padding = {1, 0};
+         o.dilation = {1, 2};
+         return o;
+       }(),
+       2, 11},
   };
   for (const auto& c : cases) {
     models::Conv2d layer(c.options);
@@ -135,12 +173,13 @@ TEST_CASE("Conv2d engines equal the per-example loop (float64, odd shapes)", "[e
     const auto y = torch::randint(0, 3, {c.batch}, torch::kInt64);
     INFO("case " << layer->describe() << " batch " << c.batch);
     check_all_engines(*model, x, y);
+    check_both_norm_routes(*model, x, y);
   }
 }
 
 TEST_CASE("Linear engines equal the loop for 2-D and sequence inputs", "[engines]") {
   torch::manual_seed(2);
-  for (std::int64_t t : {1, 3, 40}) {  // 40: t^2 > p*d selects the direct form
+  for (std::int64_t t : {1, 3, 40}) {  // 40: t^2 >= p*d: the materialised route
     models::Linear layer(6, 5);
     auto model = std::make_shared<OneLayerModel>(
         layer.ptr(), [layer](const torch::Tensor& x) mutable { return layer->forward(x); }, t * 5,

@@ -299,10 +299,11 @@ TEST_CASE("ConvTranspose2d: per-example rules and engines equal the loop", "[eng
     o.bias = bias;
     return o;
   };
-  // T = H W input positions; the Gram form is used when T^2 < (C_in/G) (C_out/G) kh kw.
+  // T = H W input positions; the ghost engine takes the Gram form when
+  // T^2 < (C_in/G) (C_out/G) kh kw and materialises otherwise (check_rules tests both).
   const std::vector<Case> cases = {
       {deconv(4, 6, {3, 3}, {2, 2}, {1, 1}, {1, 1}, 1, 2, true), 3, 5,
-       4},  // s2, op1, groups 2 (direct)
+       4},  // s2, op1, groups 2 (materialised)
       {deconv(8, 8, {3, 3}, {2, 2}, {0, 0}, {1, 1}, 1, 1, true), 2, 3, 3},  // Gram: 81 < 576
       {deconv(4, 4, {3, 3}, {1, 1}, {2, 2}, {1, 1}, 2, 2, true), 2, 5,
        5},  // dilation 2, op >= stride

@@ -79,6 +79,8 @@ const CapturedPair& ActivationCapture::pair(std::size_t index) const {
   return p;
 }
 
+void ActivationCapture::release(std::size_t index) { pairs_.at(index) = CapturedPair{}; }
+
 void ActivationCapture::clear() {
   for (auto& p : pairs_) p = CapturedPair{};
   std::fill(forwarded_.begin(), forwarded_.end(), false);

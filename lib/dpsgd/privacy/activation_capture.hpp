@@ -29,6 +29,8 @@ class ActivationCapture final : public models::LayerTap {
   /// The pair of layer `index` (PrivateModel::layers order); throws if incomplete.
   [[nodiscard]] const CapturedPair& pair(std::size_t index) const;
   /// Drops stored tensors (call after each chunk to free memory).
+  /// Drops layer `index`'s pair once nothing needs it (pair() then throws).
+  void release(std::size_t index);
   void clear();
 
   /// Called from the autograd Function's backward.

@@ -11,8 +11,9 @@
 // against the input: with U_i (G x d_g x T; d_g = C_out/G kh kw, T = H_in W_in)
 // and a_i (G x p_g x T; p_g = C_in/G), per group
 //   grad_W,i[g] = a_i[g] U_i[g]^T   (p_g x d_g),   grad_b,i = sum of g_i over positions.
-// Norms: Gram form sum_g <a_i[g]^T a_i[g], U_i[g]^T U_i[g]> (T x T per example)
-// when T^2 < p_g d_g, else the direct form from the materialised gradient.
+// Ghost norm: the Gram form sum_g <a_i[g]^T a_i[g], U_i[g]^T U_i[g]> (T x T per
+// example, T = H_in W_in input positions); materialising is the cheaper route
+// when T^2 >= p_g d_g.
 // Input gradient and clipped sum use the transposed convolution's own backward
 // kernels (at::convolution_backward, transposed); the clipped sum on the
 // factor-scaled output gradient: sum_i c_i grad_W,i = dW(conv^T; a, c * g).

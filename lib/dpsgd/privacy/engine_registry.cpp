@@ -8,8 +8,9 @@ void register_builtin_engines(EngineRegistry& registry) {
                make_materialize_engine);
   registry.add("ghost", "ghost norms + book-keeping clipped sum (one backward)", make_ghost_engine);
   // Norm-only clipping (flat, per-layer, automatic, adaptive) needs norms and a
-  // weighted sum, for which ghost is exact and the fastest: it never holds
-  // B x parameters. Coordinate masks need per-example gradients (materialize);
+  // weighted sum, for which ghost is exact and the fastest; the per-example
+  // gradients it keeps never outgrow the activations it captured anyway (see
+  // ghost_engine.cpp). Coordinate masks need per-example gradients (materialize);
   // microbatches need one backward per microbatch (the loop).
   registry.add("auto",
                "the fastest exact engine for the clipping method (ghost; materialize for "

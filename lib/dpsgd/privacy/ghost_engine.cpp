@@ -7,6 +7,7 @@
 // themselves, which then also give the clipped sum as sum_i c_i grad_i. Either
 // route is exact; they differ only in cost.
 #include <stdexcept>
+#include <string>
 
 #include "dpsgd/privacy/gradient_engine.hpp"
 #include "dpsgd/privacy/layer_rule.hpp"
@@ -27,8 +28,12 @@ class GhostEngine final : public GradientEngine {
     auto pass = tapped_pass(context_, capture, x, y, clock);
     torch::NoGradGuard no_grad;
     // Per layer, the gradients themselves where the cost rule says forming them is
-    // cheaper than the ghost norm (empty otherwise): then the norms come from them
-    // and the clipped sum reuses them instead of a second weight-gradient product.
+    // cheaper than the ghost norm (empty otherwise): the norms come from them, and
+    // the clipped sum reuses them instead of a second weight-gradient product when
+    // they are no larger than the layer's captured (a, g), which is then released.
+    // So the engine never holds more than twice what the capture holds, instead of
+    // B x parameters; larger ones are dropped after their norm and the clipped sum
+    // takes the product route.
     std::vector<std::vector<torch::Tensor>> materialized(pm.layers.size());
     torch::Tensor sq_norms;
     {
@@ -39,10 +44,18 @@ class GhostEngine final : public GradientEngine {
         const auto& rule = rule_for(layer.kind());
         const auto& pair = capture.pair(l);
         if (rule.materializing_is_cheaper(layer, pair.activation, pair.output_grad)) {
-          materialized[l] = rule.per_example_grads(layer, pair.activation, pair.output_grad);
+          auto grads = rule.per_example_grads(layer, pair.activation, pair.output_grad);
           std::vector<torch::Tensor> sq;
-          for (const auto& g : materialized[l]) sq.push_back(per_example_sq_norm(g));
+          std::int64_t grad_elements = 0;
+          for (const auto& g : grads) {
+            sq.push_back(per_example_sq_norm(g));
+            grad_elements += g.numel();
+          }
           per_layer.push_back(torch::stack(sq, 1));
+          if (grad_elements <= pair.activation.numel() + pair.output_grad.numel()) {
+            materialized[l] = std::move(grads);
+            capture.release(l);
+          }
         } else {
           per_layer.push_back(rule.per_example_sq_norms(layer, pair.activation, pair.output_grad));
         }
@@ -58,6 +71,11 @@ class GhostEngine final : public GradientEngine {
         const auto count = static_cast<std::int64_t>(pm.layers[l]->layer_parameters().size());
         std::vector<torch::Tensor> grads;
         if (!materialized[l].empty()) {
+          if (static_cast<std::int64_t>(materialized[l].size()) != count) {
+            throw std::logic_error(
+                "ghost engine: a layer rule returned " + std::to_string(materialized[l].size()) +
+                " per-example gradients for " + std::to_string(count) + " parameters");
+          }
           for (std::int64_t k = 0; k < count; ++k) {
             grads.push_back(weighted_example_sum(factors.select(1, first + k),
                                                  materialized[l][static_cast<std::size_t>(k)]));

@@ -46,21 +46,20 @@ torch::Tensor unfold_by_group(const torch::Tensor& x, const PatchGeometry& geome
   return unfold_by_group(x, geometry, groups, patch_grid_size(geometry, x.size(2), x.size(3)));
 }
 
-}  // namespace dpsgd::privacy
-
-namespace dpsgd::privacy {
-
 torch::Tensor unfold_positions_by_group(const torch::Tensor& x, const PatchGeometry& geometry,
                                         std::int64_t groups,
                                         const std::array<std::int64_t, 2>& grid) {
   const auto& o = geometry;
   check_grid(o, x, grid);
   // (B, H + 2 p_h, W + 2 p_w, C), contiguous: padding the permuted view writes it
-  // channels-last in one copy.
-  const auto padded =
-      torch::constant_pad_nd(x.permute({0, 2, 3, 1}),
-                             {0, 0, o.padding[1], o.padding[1], o.padding[0], o.padding[0]})
-          .contiguous();
+  // channels-last in one copy (without padding, constant_pad_nd would clone in the
+  // old layout and contiguous() copy again).
+  const auto nhwc = x.permute({0, 2, 3, 1});
+  const bool no_padding = o.padding[0] == 0 && o.padding[1] == 0;
+  const auto padded = no_padding ? nhwc.contiguous()
+                                 : torch::constant_pad_nd(nhwc, {0, 0, o.padding[1], o.padding[1],
+                                                                 o.padding[0], o.padding[0]})
+                                       .contiguous();
   const std::int64_t b = padded.size(0);
   const std::int64_t cg = padded.size(3) / groups;
   const auto st = padded.strides();

@@ -6,11 +6,12 @@
 //   - per_example_grads: the gradients themselves (materialize engine),
 //   - per_example_sq_norms: their squared norms without materialising them
 //     (ghost norms: Goodfellow 2015; Li et al. 2022; Bu et al. 2023),
-//   - materializing_is_cheaper: the per-layer cost rule of mixed ghost clipping
-//     (Bu et al. 2022): for a layer with T positions, p outputs and d inputs per
-//     position, the Gram form costs ~T^2 (p + d) per example and the gradient
-//     itself ~T p d, so the ghost engine materialises when T^2 >= p d (the
-//     gradient then also takes no more memory than the Gram matrices would),
+//   - materializing_is_cheaper: the per-layer rule of mixed ghost clipping (Bu et
+//     al. 2022): for a layer with T positions, p outputs and d inputs per
+//     position, the Gram matrices take T^2 per example and the gradient p d, so
+//     the ghost engine materialises when T^2 >= p d. It is a memory rule that
+//     implies the arithmetic one: the Gram form costs ~T^2 (p + d), the gradient
+//     ~T p d, and T^2 >= p d gives T^2 (p + d) >= T p d,
 //   - weighted_grad_sum: sum_i w_i * grad_i as one product (book-keeping, Bu et
 //     al. 2023), which is the clipped sum when w_i are the clipping factors,
 //   - input_grad: dL/da, so the capture can replace the layer's autograd node

@@ -33,7 +33,8 @@ std::vector<torch::Tensor> LinearRule::per_example_grads(models::TappedLayer& la
 bool LinearRule::materializing_is_cheaper(models::TappedLayer& /*layer*/, const torch::Tensor& a,
                                           const torch::Tensor& g) const {
   // T = 1 has a closed form cheaper than either.
-  const std::int64_t t = as_sequence(a).size(1);
+  std::int64_t t = 1;  // the product of the middle dimensions, read without a reshape
+  for (std::int64_t k = 1; k + 1 < a.dim(); ++k) t *= a.size(k);
   return t > 1 && t * t >= g.size(-1) * a.size(-1);
 }
 

@@ -14,7 +14,8 @@
 namespace dpsgd::util {
 
 /// Applies the tuning once per process (glibc only; a no-op elsewhere). Skipped when
-/// the user set MALLOC_MMAP_THRESHOLD_ or MALLOC_TRIM_THRESHOLD_, so theirs wins.
+/// the user set MALLOC_MMAP_THRESHOLD_, MALLOC_TRIM_THRESHOLD_ or GLIBC_TUNABLES, so
+/// theirs wins.
 void tune_host_allocator();
 
 }  // namespace dpsgd::util
