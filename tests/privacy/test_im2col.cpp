@@ -2,9 +2,10 @@
 // cost rule sends the TF-CNN's layers down the routes the README describes.
 #include <catch2/catch.hpp>
 
-#include "dpsgd/models/conv2d.hpp"
+#include "dpsgd/models/tf_cnn.hpp"
 #include "dpsgd/privacy/im2col.hpp"
 #include "dpsgd/privacy/layer_rule.hpp"
+#include "dpsgd/privacy/private_model.hpp"
 
 using namespace dpsgd;
 
@@ -42,21 +43,14 @@ TEST_CASE("Position-major patches are the weight-order patches, reordered", "[im
 }
 
 TEST_CASE("Cost rule: TF-CNN conv1 materialises, conv2 takes the Gram form", "[engines]") {
-  auto conv = [](std::int64_t cin, std::int64_t cout, std::int64_t k, std::int64_t s,
-                 std::int64_t p) {
-    models::Conv2dOptions o;
-    o.in_channels = cin;
-    o.out_channels = cout;
-    o.kernel = {k, k};
-    o.stride = {s, s};
-    o.padding = {p, p};
-    return models::Conv2d(o);
-  };
+  models::TfCnn model(models::Activation::kTanh, 1, 10);
+  const auto pm = privacy::inspect_model(model);
+  REQUIRE(pm.layer_names.at(0) == "conv1");
+  REQUIRE(pm.layer_names.at(1) == "conv2");
   const auto& rule = privacy::rule_for(models::LayerKind::kConv2d);
-  auto conv1 = conv(1, 16, 8, 2, 3);   // T = 196: T^2 = 38416 >= p d = 16 * 64
-  auto conv2 = conv(16, 32, 4, 2, 0);  // T = 25: T^2 = 625 < p d = 32 * 256
-  REQUIRE(rule.materializing_is_cheaper(*conv1, torch::zeros({2, 1, 28, 28}),
+  // conv1: T = 196, T^2 = 38416 >= p d = 16 * 64; conv2: T = 25, T^2 = 625 < p d = 32 * 256.
+  REQUIRE(rule.materializing_is_cheaper(*pm.layers[0], torch::zeros({2, 1, 28, 28}),
                                         torch::zeros({2, 16, 14, 14})));
-  REQUIRE_FALSE(rule.materializing_is_cheaper(*conv2, torch::zeros({2, 16, 13, 13}),
+  REQUIRE_FALSE(rule.materializing_is_cheaper(*pm.layers[1], torch::zeros({2, 16, 13, 13}),
                                               torch::zeros({2, 32, 5, 5})));
 }
