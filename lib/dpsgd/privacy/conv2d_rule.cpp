@@ -56,8 +56,10 @@ torch::Tensor per_example_weight_grads_by_backward(const models::Conv2dImpl& con
 // it measured faster than the backward form for every single-channel layer tried
 // (TF-CNN conv1 8.7 vs 10.6 ms at batch 1024, 5x5 at 28x28 18 vs 86 ms, 3x3 at
 // 56..224 px 2-2.7x) and slower for some depthwise ones (32 channels, 28x28,
-// stride 2: 19.8 vs 7.8 ms), so only single-channel layers take it. Not yet
-// measured on GPU.
+// stride 2: 19.8 vs 7.8 ms), so only single-channel layers take it, and only on
+// CPU: on GPU a grouped convolution whose kernel is the whole output map (224 x 224
+// for the U-Net's first layer) is unmeasured and may hit a slow algorithm, so CUDA
+// keeps the backward form until a device run says otherwise.
 torch::Tensor per_example_weight_grads_by_correlation(const models::Conv2dImpl& conv,
                                                       const torch::Tensor& a,
                                                       const torch::Tensor& g) {
@@ -77,7 +79,9 @@ torch::Tensor per_example_weight_grads_by_correlation(const models::Conv2dImpl& 
 
 torch::Tensor per_example_weight_grads(const models::Conv2dImpl& conv, const torch::Tensor& a,
                                        const torch::Tensor& g) {
-  if (conv.options().in_channels == 1) return per_example_weight_grads_by_correlation(conv, a, g);
+  if (conv.options().in_channels == 1 && a.is_cpu()) {
+    return per_example_weight_grads_by_correlation(conv, a, g);
+  }
   return per_example_weight_grads_by_backward(conv, a, g);
 }
 
