@@ -8,14 +8,13 @@
 #include "dpsgd/models/linear.hpp"
 #include "dpsgd/models/model_registry.hpp"
 #include "dpsgd/models/objective.hpp"
-#include "dpsgd/privacy/activation_capture.hpp"
 #include "dpsgd/privacy/dp_gradient.hpp"
 #include "dpsgd/privacy/engine_registry.hpp"
 #include "dpsgd/privacy/flat_clipper.hpp"
 #include "dpsgd/privacy/layer_rule.hpp"
 #include "dpsgd/privacy/private_model.hpp"
-#include "dpsgd/privacy/tapped_pass.hpp"
 #include "dpsgd/util/error.hpp"
+#include "tests/privacy/rule_checks.hpp"
 
 using namespace dpsgd;
 
@@ -86,29 +85,6 @@ void check_all_engines(models::Model& model, const torch::Tensor& x, const torch
   }
 }
 
-// Both norm routes of every layer on their own, whichever one the engine picks:
-// the Gram-form ghost norm equals the norm of the materialised gradient.
-void check_both_norm_routes(models::Model& model, const torch::Tensor& x, const torch::Tensor& y) {
-  const auto pm = privacy::inspect_model(model);
-  const models::CrossEntropyObjective objective;
-  privacy::FlatClipper clipper(1.0);
-  privacy::EngineContext ctx{&pm, &objective, &clipper};
-  privacy::ActivationCapture capture(pm);
-  privacy::tapped_pass(ctx, capture, x, y, nullptr);
-  torch::NoGradGuard no_grad;
-  for (std::size_t l = 0; l < pm.layers.size(); ++l) {
-    const auto& rule = privacy::rule_for(pm.layers[l]->kind());
-    const auto& pair = capture.pair(l);
-    const auto gram = rule.per_example_sq_norms(*pm.layers[l], pair.activation, pair.output_grad);
-    const auto grads = rule.per_example_grads(*pm.layers[l], pair.activation, pair.output_grad);
-    for (std::size_t k = 0; k < grads.size(); ++k) {
-      INFO("layer " << pm.layers[l]->describe() << " parameter " << k);
-      REQUIRE(torch::allclose(gram.select(1, static_cast<std::int64_t>(k)),
-                              privacy::per_example_sq_norm(grads[k]), 1e-10, 1e-12));
-    }
-  }
-}
-
 struct ConvCase {
   models::Conv2dOptions options;
   std::int64_t batch;
@@ -173,7 +149,7 @@ TEST_CASE("Conv2d engines equal the per-example loop (float64, odd shapes)", "[e
     const auto y = torch::randint(0, 3, {c.batch}, torch::kInt64);
     INFO("case " << layer->describe() << " batch " << c.batch);
     check_all_engines(*model, x, y);
-    check_both_norm_routes(*model, x, y);
+    test::check_rules(*model, x, y);  // every rule alone, both norm routes
   }
 }
 
