@@ -4,8 +4,9 @@
 // one weighted product of the same stored (a, g). One forward, one backward.
 // Per layer the cheaper route is taken (mixed ghost clipping, Bu et al. 2022):
 // the ghost (Gram) norm, or, where T^2 >= p d, the per-example gradients
-// themselves, which then also give the clipped sum as sum_i c_i grad_i. Either
-// route is exact; they differ only in cost.
+// themselves, which then also give the clipped sum as sum_i c_i grad_i when they
+// are no larger than the layer's captured (a, g). Every route is exact (tested
+// against the per-example loop); they differ only in cost.
 #include <stdexcept>
 #include <string>
 
