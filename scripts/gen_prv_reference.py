@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Generates tests/data/prv_reference.json: reference values for the PRV and GDP accountants.
+"""Generates tests/reference/prv_reference.json: reference values for the PRV and GDP accountants.
 
 PRV: Opacus' PRVAccountant (opacus/accountants/prv.py and analysis/prv/*, the algorithm of
 Gopi, Lee, Wutschitz 2021) for the Poisson-subsampled Gaussian, with its defaults
@@ -18,7 +18,7 @@ refuses) eps_from_mu(mu = sqrt(sum of per-segment mu^2)).
 
 Usage (from the repository root; single-threaded, a few minutes):
     pip install opacus mpmath
-    python3 scripts/gen_prv_reference.py > tests/data/prv_reference.json
+    python3 scripts/gen_prv_reference.py > tests/reference/prv_reference.json
 """
 import importlib.metadata
 import json
@@ -178,7 +178,7 @@ def main():
     warnings.simplefilter("ignore")
     out = {
         "generator": "scripts/gen_prv_reference.py",
-        "command": "python3 scripts/gen_prv_reference.py > tests/data/prv_reference.json",
+        "command": "python3 scripts/gen_prv_reference.py > tests/reference/prv_reference.json",
         "opacus_version": importlib.metadata.version("opacus"),
         "numpy_version": np.__version__,
         "scipy_version": scipy.__version__,

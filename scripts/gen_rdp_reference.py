@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Generates tests/data/rdp_reference.json: reference epsilons for the RDP accountant.
+"""Generates tests/reference/rdp_reference.json: reference epsilons for the RDP accountant.
 
 Reference implementation: Opacus' RDP analysis (opacus/accountants/analysis/rdp.py,
 itself the TF Privacy rdp_accountant): compute_rdp() for the Poisson-subsampled Gaussian
@@ -11,7 +11,7 @@ differ from Opacus in the last digits).
 
 Usage (from the repository root):
     pip install opacus dp_accounting
-    python3 scripts/gen_rdp_reference.py > tests/data/rdp_reference.json
+    python3 scripts/gen_rdp_reference.py > tests/reference/rdp_reference.json
 """
 import importlib.metadata
 import json
@@ -92,7 +92,7 @@ def main():
     warnings.simplefilter("ignore")  # Opacus warns when the best order is an end of the list
     out = {
         "generator": "scripts/gen_rdp_reference.py",
-        "command": "python3 scripts/gen_rdp_reference.py > tests/data/rdp_reference.json",
+        "command": "python3 scripts/gen_rdp_reference.py > tests/reference/rdp_reference.json",
         "opacus_version": importlib.metadata.version("opacus"),
         "dp_accounting_version": importlib.metadata.version("dp_accounting"),
         "numpy_version": np.__version__,

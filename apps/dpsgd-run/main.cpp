@@ -57,7 +57,7 @@ int run_accounting(const std::string& command, int argc, char** argv) {
   app.add_option("--rdp-conversion", conversion, "improved (default) or classic")
       ->check(CLI::IsMember({"improved", "classic"}));
   if (auto code = parse(app, argc, argv)) return *code;
-  query.rdp_classic = conversion == "classic";
+  query.rdp_conversion = dpsgd::accounting::parse_rdp_conversion(conversion);
   const auto answer = calibrate ? dpsgd::experiment::calibrate_command(query)
                                 : dpsgd::experiment::epsilon_command(query);
   std::cout << answer.dump() << std::endl;

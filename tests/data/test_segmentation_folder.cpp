@@ -8,7 +8,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "dpsgd/data/image_file.hpp"
+#include "dpsgd/data/formats/image_file.hpp"
 #include "dpsgd/data/segmentation_folder.hpp"
 #include "dpsgd/util/error.hpp"
 

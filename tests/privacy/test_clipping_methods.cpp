@@ -9,13 +9,13 @@
 #include <ATen/CPUGeneratorImpl.h>
 #include <catch2/catch.hpp>
 
-#include "dpsgd/models/model_registry.hpp"
-#include "dpsgd/models/objective.hpp"
-#include "dpsgd/privacy/adaptive_clipper.hpp"
-#include "dpsgd/privacy/clipper_registry.hpp"
+#include "dpsgd/models/zoo/model_registry.hpp"
+#include "dpsgd/models/objectives/objective.hpp"
+#include "dpsgd/privacy/clipping/adaptive_clipper.hpp"
+#include "dpsgd/privacy/clipping/clipper_registry.hpp"
 #include "dpsgd/privacy/dp_gradient.hpp"
-#include "dpsgd/privacy/engine_registry.hpp"
-#include "dpsgd/privacy/random_sparsification.hpp"
+#include "dpsgd/privacy/per_example/engine_registry.hpp"
+#include "dpsgd/privacy/clipping/random_sparsification.hpp"
 #include "dpsgd/privacy/secure_random.hpp"
 
 using namespace dpsgd;

@@ -3,18 +3,18 @@
 #include <catch2/catch.hpp>
 
 #include "dpsgd/experiment/dp_gradient_builder.hpp"
-#include "dpsgd/models/conv2d.hpp"
-#include "dpsgd/models/cross_entropy_dice_objective.hpp"
-#include "dpsgd/models/linear.hpp"
-#include "dpsgd/models/model_registry.hpp"
-#include "dpsgd/models/objective.hpp"
+#include "dpsgd/models/layers/conv2d.hpp"
+#include "dpsgd/models/objectives/cross_entropy_dice_objective.hpp"
+#include "dpsgd/models/layers/linear.hpp"
+#include "dpsgd/models/zoo/model_registry.hpp"
+#include "dpsgd/models/objectives/objective.hpp"
 #include "dpsgd/privacy/dp_gradient.hpp"
-#include "dpsgd/privacy/engine_registry.hpp"
-#include "dpsgd/privacy/flat_clipper.hpp"
-#include "dpsgd/privacy/layer_rule.hpp"
+#include "dpsgd/privacy/per_example/engine_registry.hpp"
+#include "dpsgd/privacy/clipping/flat_clipper.hpp"
+#include "dpsgd/privacy/per_example/layer_rule.hpp"
 #include "dpsgd/privacy/private_model.hpp"
 #include "dpsgd/util/error.hpp"
-#include "tests/privacy/rule_checks.hpp"
+#include "tests/helpers/rule_checks.hpp"
 
 using namespace dpsgd;
 

@@ -97,7 +97,7 @@ nlohmann::json run_config_json(const ExperimentConfig& c, double sigma) {
     privacy["delta"] = c.privacy.delta;
     privacy["accountant"] = c.privacy.accountant;
     privacy["rdp_conversion"] =
-        c.privacy.rdp_conversion == RdpConversionChoice::kClassic ? "classic" : "improved";
+        accounting::to_string(c.privacy.accountant_options.rdp_conversion);
   }
   nlohmann::json data = {{"name", c.data.name},
                          {"train_size", c.data.train_size},

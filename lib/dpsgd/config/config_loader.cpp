@@ -11,11 +11,11 @@
 #include <yaml-cpp/yaml.h>
 
 #include "dpsgd/data/dataset_registry.hpp"
-#include "dpsgd/models/model_registry.hpp"
-#include "dpsgd/models/objective_registry.hpp"
-#include "dpsgd/privacy/accountant_registry.hpp"
-#include "dpsgd/privacy/clipper_registry.hpp"
-#include "dpsgd/privacy/engine_registry.hpp"
+#include "dpsgd/models/zoo/model_registry.hpp"
+#include "dpsgd/models/objectives/objective_registry.hpp"
+#include "dpsgd/accounting/accountant_registry.hpp"
+#include "dpsgd/privacy/clipping/clipper_registry.hpp"
+#include "dpsgd/privacy/per_example/engine_registry.hpp"
 #include "dpsgd/train/optimizer_registry.hpp"
 #include "dpsgd/util/error.hpp"
 
@@ -464,15 +464,14 @@ ExperimentConfig from_yaml(const YAML::Node& root, const std::filesystem::path& 
   priv.read_name("engine", c.privacy.engine, privacy::engine_registry());
   priv.read_double(
       "delta", c.privacy.delta, [](double v) { return v > 0 && v < 1; }, "a number in (0, 1)");
-  priv.read_name("accountant", c.privacy.accountant, privacy::accountant_registry());
+  priv.read_name("accountant", c.privacy.accountant, accounting::accountant_registry());
   std::string conversion = "improved";
   priv.read("rdp_conversion", conversion, "improved or classic");
-  if (conversion == "improved")
-    c.privacy.rdp_conversion = RdpConversionChoice::kImproved;
-  else if (conversion == "classic")
-    c.privacy.rdp_conversion = RdpConversionChoice::kClassic;
-  else
+  try {
+    c.privacy.accountant_options.rdp_conversion = accounting::parse_rdp_conversion(conversion);
+  } catch (const std::invalid_argument&) {
     priv.fail(priv.key("rdp_conversion"), conversion, "improved or classic");
+  }
   read_clipping(priv, c.privacy.clipping, file);
   priv.read_int("microbatches", c.privacy.microbatches, 0, "an integer >= 0 (0: off)");
   priv.read("secure_noise", c.privacy.secure_noise, "true or false");

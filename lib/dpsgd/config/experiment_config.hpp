@@ -7,10 +7,11 @@
 #include <string>
 #include <vector>
 
+#include "dpsgd/accounting/accountant_registry.hpp"
 #include "dpsgd/data/segmentation_folder.hpp"
-#include "dpsgd/models/model_options.hpp"
-#include "dpsgd/models/objective_registry.hpp"
-#include "dpsgd/privacy/clipper_registry.hpp"
+#include "dpsgd/models/zoo/model_options.hpp"
+#include "dpsgd/models/objectives/objective_registry.hpp"
+#include "dpsgd/privacy/clipping/clipper_registry.hpp"
 #include "dpsgd/train/lr_schedule.hpp"
 #include "dpsgd/train/optimizer_registry.hpp"
 #include "dpsgd/train/train_options.hpp"
@@ -18,7 +19,6 @@
 namespace dpsgd::config {
 
 enum class DeviceChoice { kAuto, kCpu, kCuda };
-enum class RdpConversionChoice { kImproved, kClassic };
 
 struct DataConfig {
   std::string name = "fashion_mnist";  ///< dataset registry key
@@ -55,7 +55,7 @@ struct PrivacyConfig {
   std::vector<double> target_epsilons;
   double delta = 1e-5;
   std::string accountant = "rdp";  ///< accountant registry key
-  RdpConversionChoice rdp_conversion = RdpConversionChoice::kImproved;
+  accounting::AccountantOptions accountant_options;
   std::int64_t microbatches = 0;  ///< TF-Privacy-style microbatches; 0 = off
   bool secure_noise = false;      ///< noise from the OS CSPRNG (not reproducible)
 };

@@ -2,7 +2,7 @@
 
 #include <vector>
 
-#include "dpsgd/data/idx_reader.hpp"
+#include "dpsgd/data/formats/idx_reader.hpp"
 #include "dpsgd/util/error.hpp"
 #include "dpsgd/util/logging.hpp"
 

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "dpsgd/data/image_file.hpp"
+#include "dpsgd/data/formats/image_file.hpp"
 #include "dpsgd/util/error.hpp"
 #include "dpsgd/util/logging.hpp"
 

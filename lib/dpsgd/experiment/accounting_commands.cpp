@@ -2,8 +2,8 @@
 
 #include <cmath>
 
-#include "dpsgd/privacy/accountant_registry.hpp"
-#include "dpsgd/privacy/calibration.hpp"
+#include "dpsgd/accounting/accountant_registry.hpp"
+#include "dpsgd/accounting/calibration.hpp"
 #include "dpsgd/util/error.hpp"
 #include "dpsgd/util/logging.hpp"
 #include "dpsgd/util/stopwatch.hpp"
@@ -27,28 +27,28 @@ void validate(const AccountingQuery& q, bool needs_sigma) {
   }
 }
 
-privacy::AccountantMaker maker(const AccountingQuery& q) {
-  const auto& factory = privacy::accountant_registry().get(q.accountant);
-  privacy::AccountantOptions options;
-  options.rdp_classic_conversion = q.rdp_classic;
+accounting::AccountantMaker maker(const AccountingQuery& q) {
+  const auto& factory = accounting::accountant_registry().get(q.accountant);
+  accounting::AccountantOptions options;
+  options.rdp_conversion = q.rdp_conversion;
   return [factory, options] { return factory(options); };
 }
 
-nlohmann::json report_json(const AccountingQuery& q, const privacy::EpsilonReport& r) {
+nlohmann::json report_json(const AccountingQuery& q, const accounting::EpsilonReport& r) {
   const auto number = [](double x) {
     return std::isfinite(x) ? nlohmann::json(x) : nlohmann::json("inf");
   };
   // "epsilon" is what training reports and calibration targets: the upper end
   // of the accountant's error bound (PRV; Opacus' PRVAccountant.get_epsilon
   // returns the same). The PRV point estimate is in "epsilon_estimate".
-  nlohmann::json out = {{"epsilon", number(privacy::reported_epsilon(r))},
+  nlohmann::json out = {{"epsilon", number(accounting::reported_epsilon(r))},
                         {"delta", q.delta},
                         {"accountant", q.accountant},
                         {"sample_rate", q.sample_rate},
                         {"steps", q.steps}};
   if (q.accountant == "rdp") {
     out["best_order"] = r.best_order;
-    out["conversion"] = q.rdp_classic ? "classic" : "improved";
+    out["conversion"] = accounting::to_string(q.rdp_conversion);
   }
   if (q.accountant == "prv") {
     out["epsilon_estimate"] = number(r.epsilon);
@@ -66,7 +66,7 @@ nlohmann::json epsilon_command(const AccountingQuery& q) {
   const auto make = maker(q);
   util::Stopwatch clock;
   const auto report =
-      privacy::epsilon_for(make, q.noise_multiplier, q.sample_rate, q.steps, q.delta);
+      accounting::epsilon_for(make, q.noise_multiplier, q.sample_rate, q.steps, q.delta);
   auto out = report_json(q, report);
   out["noise_multiplier"] = q.noise_multiplier;
   out["seconds"] = clock.seconds();
@@ -81,11 +81,11 @@ nlohmann::json calibrate_command(const AccountingQuery& q) {
   const auto make = maker(q);
   double sigma = 0;
   try {
-    sigma = privacy::calibrate_sigma(make, q.target_epsilon, q.sample_rate, q.steps, q.delta);
+    sigma = accounting::calibrate_sigma(make, q.target_epsilon, q.sample_rate, q.steps, q.delta);
   } catch (const std::invalid_argument& e) {
     throw UserError(e.what());
   }
-  const auto report = privacy::epsilon_for(make, sigma, q.sample_rate, q.steps, q.delta);
+  const auto report = accounting::epsilon_for(make, sigma, q.sample_rate, q.steps, q.delta);
   auto out = report_json(q, report);
   out["noise_multiplier"] = sigma;
   out["target_epsilon"] = q.target_epsilon;

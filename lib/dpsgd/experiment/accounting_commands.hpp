@@ -7,6 +7,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "dpsgd/accounting/rdp_accountant.hpp"
+
 namespace dpsgd::experiment {
 
 struct AccountingQuery {
@@ -16,7 +18,7 @@ struct AccountingQuery {
   double target_epsilon = 0.0;    ///< calibrate only
   std::int64_t steps = 0;
   double delta = 1e-5;
-  bool rdp_classic = false;
+  accounting::RdpConversion rdp_conversion = accounting::RdpConversion::kImproved;
 };
 
 nlohmann::json epsilon_command(const AccountingQuery& query);

@@ -11,7 +11,7 @@
 #include "dpsgd/experiment/dp_gradient_builder.hpp"
 #include "dpsgd/experiment/run_experiment.hpp"
 #include "dpsgd/experiment/task_setup.hpp"
-#include "dpsgd/models/model_registry.hpp"
+#include "dpsgd/models/zoo/model_registry.hpp"
 #include "dpsgd/privacy/dp_gradient.hpp"
 #include "dpsgd/train/nonprivate_gradient.hpp"
 #include "dpsgd/train/optimizer_registry.hpp"
@@ -20,6 +20,7 @@
 #include "dpsgd/util/logging.hpp"
 #include "dpsgd/util/machine.hpp"
 #include "dpsgd/util/memory.hpp"
+#include "dpsgd/util/seeds.hpp"
 #include "dpsgd/util/stopwatch.hpp"
 
 namespace dpsgd::experiment {
@@ -32,7 +33,7 @@ void synchronize(const torch::Device& device) {
 }
 
 // Exclusive phase times: a nested phase pauses its parent.
-class SyncPhaseClock final : public privacy::PhaseClock {
+class SyncPhaseClock final : public util::PhaseClock {
  public:
   explicit SyncPhaseClock(torch::Device device) : device_(device) {}
   void begin(const char* phase) override {
@@ -80,7 +81,7 @@ class EngineRun {
             const torch::Device& device)
       : c_(c), name_(std::move(engine)), device_(device), clock_(device) {
     const std::int64_t train_size = train.size();
-    torch::manual_seed(c.seed);
+    torch::manual_seed(util::stream_seed(c.seed, util::SeedStream::kModelInit));
     model_ = models::model_registry().get(c.model.name)(model_options_for(c, train));
     model_->to(device);
     objective_ = build_objective(c, train, data::TensorDataset{}, data::TensorDataset{});
@@ -105,7 +106,7 @@ class EngineRun {
       train::nonprivate_gradient(*model_, *objective_, x, y, c_.train.physical_batch_size, &clock_);
     }
     {
-      privacy::PhaseScope scope(&clock_, "optimizer");
+      util::PhaseScope scope(&clock_, "optimizer");
       optimizer_->step();
     }
     synchronize(device_);
@@ -198,7 +199,8 @@ json run_bench(const BenchRequest& request) {
   }
   // A few distinct fixed-size batches, identical for every engine.
   Batches batches;
-  auto generator = at::detail::createCPUGenerator(c.seed);
+  auto generator =
+      at::detail::createCPUGenerator(util::stream_seed(c.seed, util::SeedStream::kBenchBatches));
   for (int b = 0; b < 4; ++b) {
     const auto idx =
         torch::randperm(train.size(), generator, torch::kInt64).narrow(0, 0, c.train.batch_size);

@@ -2,23 +2,14 @@
 
 #include <stdexcept>
 
-#include "dpsgd/privacy/clipper_registry.hpp"
-#include "dpsgd/privacy/engine_registry.hpp"
+#include "dpsgd/privacy/clipping/clipper_registry.hpp"
+#include "dpsgd/privacy/per_example/engine_registry.hpp"
 #include "dpsgd/train/trainer.hpp"
 #include "dpsgd/util/error.hpp"
 #include "dpsgd/util/logging.hpp"
+#include "dpsgd/util/seeds.hpp"
 
 namespace dpsgd::experiment {
-namespace {
-
-// Independent streams derived from the run's seed: the sampler uses the seed
-// itself, and no two consumers may share a stream.
-constexpr std::uint64_t kNoiseSeedOffset = 0x9E3779B97F4A7C15ULL;
-constexpr std::uint64_t kClipperSeedOffset = 0xC2B2AE3D27D4EB4FULL;
-constexpr std::uint64_t kMicrobatchSeedOffset = 0x165667B19E3779F9ULL;
-
-}  // namespace
-
 std::unique_ptr<privacy::DpGradient> build_dp_gradient(
     const config::ExperimentConfig& c, models::Model& model,
     std::shared_ptr<const models::Objective> objective, const DpGradientRequest& request,
@@ -29,7 +20,7 @@ std::unique_ptr<privacy::DpGradient> build_dp_gradient(
   facts.noise_multiplier = request.sigma;
   facts.steps_per_epoch = train::steps_per_epoch(request.train_size, c.train.batch_size);
   facts.epochs = c.train.epochs;
-  facts.seed = c.seed + kClipperSeedOffset;
+  facts.seed = util::stream_seed(c.seed, util::SeedStream::kClipper);
   std::shared_ptr<privacy::Clipper> clipper;
   try {
     clipper = privacy::clipper_registry().get(c.privacy.clipping.mode)(c.privacy.clipping.options,
@@ -43,9 +34,10 @@ std::unique_ptr<privacy::DpGradient> build_dp_gradient(
   options.expected_batch_size = c.train.batch_size;
   options.physical_batch_size = c.train.physical_batch_size;
   options.microbatches = c.privacy.microbatches;
-  options.seed = c.seed + kMicrobatchSeedOffset;
+  options.seed = util::stream_seed(c.seed, util::SeedStream::kMicrobatchAssignment);
   auto noise = c.privacy.secure_noise ? privacy::GaussianNoise::secure()
-                                      : privacy::GaussianNoise(c.seed + kNoiseSeedOffset, device);
+                                      : privacy::GaussianNoise(
+                                            util::stream_seed(c.seed, util::SeedStream::kNoise), device);
   try {
     return std::make_unique<privacy::DpGradient>(
         std::move(checked), std::move(objective), std::move(clipper),

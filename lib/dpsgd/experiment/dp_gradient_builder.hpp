@@ -8,7 +8,7 @@
 
 #include "dpsgd/config/experiment_config.hpp"
 #include "dpsgd/models/model.hpp"
-#include "dpsgd/models/objective.hpp"
+#include "dpsgd/models/objectives/objective.hpp"
 #include "dpsgd/privacy/dp_gradient.hpp"
 
 namespace dpsgd::experiment {

@@ -19,10 +19,10 @@
 #include "dpsgd/experiment/dp_gradient_builder.hpp"
 #include "dpsgd/experiment/run_id.hpp"
 #include "dpsgd/experiment/task_setup.hpp"
-#include "dpsgd/models/model_registry.hpp"
-#include "dpsgd/privacy/accountant_registry.hpp"
-#include "dpsgd/privacy/calibration.hpp"
-#include "dpsgd/privacy/engine_registry.hpp"
+#include "dpsgd/models/zoo/model_registry.hpp"
+#include "dpsgd/accounting/accountant_registry.hpp"
+#include "dpsgd/accounting/calibration.hpp"
+#include "dpsgd/privacy/per_example/engine_registry.hpp"
 #include "dpsgd/train/optimizer_registry.hpp"
 #include "dpsgd/train/trainer.hpp"
 #include "dpsgd/util/atomic_file.hpp"
@@ -32,6 +32,7 @@
 #include "dpsgd/util/logging.hpp"
 #include "dpsgd/util/machine.hpp"
 #include "dpsgd/util/memory.hpp"
+#include "dpsgd/util/seeds.hpp"
 #include "dpsgd/util/stopwatch.hpp"
 
 namespace dpsgd::experiment {
@@ -91,13 +92,6 @@ LoadedData load_data(const config::ExperimentConfig& c, const torch::Device& dev
   return out;
 }
 
-privacy::AccountantOptions accountant_options(const config::ExperimentConfig& c) {
-  privacy::AccountantOptions options;
-  options.rdp_classic_conversion =
-      c.privacy.rdp_conversion == config::RdpConversionChoice::kClassic;
-  return options;
-}
-
 struct RunPlan {
   std::string id;
   double sigma = 0.0;
@@ -112,13 +106,13 @@ std::vector<RunPlan> plan_runs(const config::ExperimentConfig& c, std::int64_t t
     const double q = static_cast<double>(c.train.batch_size) / static_cast<double>(train_size);
     const std::int64_t steps =
         train::steps_per_epoch(train_size, c.train.batch_size) * c.train.epochs;
-    const auto& factory = privacy::accountant_registry().get(c.privacy.accountant);
-    const auto options = accountant_options(c);
-    const privacy::AccountantMaker make = [&] { return factory(options); };
+    const auto& factory = accounting::accountant_registry().get(c.privacy.accountant);
+    const auto options = c.privacy.accountant_options;
+    const accounting::AccountantMaker make = [&] { return factory(options); };
     for (double target : c.privacy.target_epsilons) {
       double sigma = 0;
       try {
-        sigma = privacy::calibrate_sigma(make, target, q, steps, c.privacy.delta);
+        sigma = accounting::calibrate_sigma(make, target, q, steps, c.privacy.delta);
       } catch (const std::invalid_argument& e) {
         throw util::UserError(util::cat(c.source.string(), ": privacy.target_epsilon: '", target,
                                         "' cannot be reached: ", e.what()));
@@ -148,7 +142,7 @@ json run_one(const config::ExperimentConfig& c, const RunPlan& plan, const Loade
   const std::string started = now_iso8601();
   util::reset_peak_memory(device);
 
-  torch::manual_seed(c.seed);  // model initialisation
+  torch::manual_seed(util::stream_seed(c.seed, util::SeedStream::kModelInit));
   train::TrainParts parts;
   parts.model = models::model_registry().get(c.model.name)(model_options_for(c, data.train));
   parts.model->to(device);
@@ -167,7 +161,7 @@ json run_one(const config::ExperimentConfig& c, const RunPlan& plan, const Loade
     parts.dp = build_dp_gradient(c, *parts.model, parts.objective,
                                  {c.privacy.engine, sigma, data.train.size()}, device);
     parts.accountant =
-        privacy::accountant_registry().get(c.privacy.accountant)(accountant_options(c));
+        accounting::accountant_registry().get(c.privacy.accountant)(c.privacy.accountant_options);
   }
 
   train::MetricsLog log(run_dir / "metrics.json", c.train.flush_every_s);
@@ -211,7 +205,8 @@ json run_one(const config::ExperimentConfig& c, const RunPlan& plan, const Loade
         {"sampling", "poisson"},
         {"neighbouring_relation", "add/remove one example"},
         {"accountant", c.privacy.accountant},
-        {"rdp_conversion", c.privacy.rdp_conversion == config::RdpConversionChoice::kClassic
+        {"rdp_conversion", c.privacy.accountant_options.rdp_conversion ==
+                                   accounting::RdpConversion::kClassic
                                ? "classic (Mironov 2017)"
                                : "improved (Balle et al. 2020)"},
         {"clipping", c.privacy.clipping.mode},

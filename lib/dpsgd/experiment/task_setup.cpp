@@ -1,6 +1,6 @@
 #include "dpsgd/experiment/task_setup.hpp"
 
-#include "dpsgd/models/objective_registry.hpp"
+#include "dpsgd/models/objectives/objective_registry.hpp"
 #include "dpsgd/util/error.hpp"
 #include "dpsgd/util/logging.hpp"
 

@@ -27,11 +27,11 @@
 #include <utility>
 #include <vector>
 
-#include "dpsgd/models/objective.hpp"
-#include "dpsgd/privacy/clipper.hpp"
-#include "dpsgd/privacy/engine_registry.hpp"
+#include "dpsgd/models/objectives/objective.hpp"
+#include "dpsgd/privacy/clipping/clipper.hpp"
+#include "dpsgd/privacy/per_example/engine_registry.hpp"
 #include "dpsgd/privacy/gaussian_noise.hpp"
-#include "dpsgd/privacy/gradient_engine.hpp"
+#include "dpsgd/privacy/per_example/gradient_engine.hpp"
 #include "dpsgd/privacy/private_model.hpp"
 
 namespace dpsgd::privacy {

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "dpsgd/models/layer_tap.hpp"
+#include "dpsgd/models/layers/layer_tap.hpp"
 #include "dpsgd/models/model.hpp"
 
 namespace dpsgd::privacy {

@@ -4,7 +4,7 @@ namespace dpsgd::train {
 
 BatchSums nonprivate_gradient(models::Model& model, const models::Objective& objective,
                               const torch::Tensor& x, const torch::Tensor& y,
-                              std::int64_t physical_batch_size, privacy::PhaseClock* clock) {
+                              std::int64_t physical_batch_size, util::PhaseClock* clock) {
   const std::int64_t drawn = x.size(0);
   const std::int64_t chunk =
       physical_batch_size > 0 ? physical_batch_size : std::max<std::int64_t>(1, drawn);
@@ -17,12 +17,12 @@ BatchSums nonprivate_gradient(models::Model& model, const models::Objective& obj
     torch::Tensor losses;
     torch::Tensor output;
     {
-      privacy::PhaseScope scope(clock, "forward");
+      util::PhaseScope scope(clock, "forward");
       output = model.forward(x.narrow(0, start, m));
       losses = objective.per_example_loss(output, yc);
     }
     {
-      privacy::PhaseScope scope(clock, "backward");
+      util::PhaseScope scope(clock, "backward");
       (losses.sum() / static_cast<double>(drawn)).backward();
     }
     torch::NoGradGuard no_grad;

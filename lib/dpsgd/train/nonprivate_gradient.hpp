@@ -5,8 +5,8 @@
 #include <cstdint>
 
 #include "dpsgd/models/model.hpp"
-#include "dpsgd/models/objective.hpp"
-#include "dpsgd/privacy/gradient_engine.hpp"
+#include "dpsgd/models/objectives/objective.hpp"
+#include "dpsgd/util/phase_clock.hpp"
 
 namespace dpsgd::train {
 
@@ -18,6 +18,6 @@ struct BatchSums {
 /// Adds d(mean loss)/d(params) into the parameters' .grad() (zero them first).
 BatchSums nonprivate_gradient(models::Model& model, const models::Objective& objective,
                               const torch::Tensor& x, const torch::Tensor& y,
-                              std::int64_t physical_batch_size, privacy::PhaseClock* clock);
+                              std::int64_t physical_batch_size, util::PhaseClock* clock);
 
 }  // namespace dpsgd::train

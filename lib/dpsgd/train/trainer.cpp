@@ -8,10 +8,11 @@
 
 #include <ATen/CPUGeneratorImpl.h>
 
-#include "dpsgd/data/poisson_sampler.hpp"
-#include "dpsgd/data/shuffle_sampler.hpp"
+#include "dpsgd/data/sampling/poisson_sampler.hpp"
+#include "dpsgd/data/sampling/shuffle_sampler.hpp"
 #include "dpsgd/train/nonprivate_gradient.hpp"
 #include "dpsgd/train/progress.hpp"
+#include "dpsgd/util/seeds.hpp"
 #include "dpsgd/util/stopwatch.hpp"
 
 namespace dpsgd::train {
@@ -84,14 +85,17 @@ TrainResult run_training(TrainParts& parts, const TrainOptions& options, Metrics
   std::unique_ptr<data::PoissonSampler> poisson;
   std::unique_ptr<data::ShuffleSampler> shuffle;
   if (options.poisson_sampling) {
-    poisson = std::make_unique<data::PoissonSampler>(n, q, options.seed);
+    poisson = std::make_unique<data::PoissonSampler>(
+        n, q, util::stream_seed(options.seed, util::SeedStream::kBatchSampling));
   } else {
-    shuffle = std::make_unique<data::ShuffleSampler>(n, options.batch_size, options.seed);
+    shuffle = std::make_unique<data::ShuffleSampler>(
+        n, options.batch_size, util::stream_seed(options.seed, util::SeedStream::kBatchSampling));
   }
   const std::string score_name = parts.objective->score_name();
   // Augmentation has its own stream, so switching it on does not change the
   // batches the Poisson sampler draws.
-  auto augment_rng = at::make_generator<at::CPUGeneratorImpl>(options.seed ^ 0x9e3779b97f4a7c15ULL);
+  auto augment_rng = at::make_generator<at::CPUGeneratorImpl>(
+      util::stream_seed(options.seed, util::SeedStream::kAugmentation));
   const bool has_val = parts.val.size() > 0;
 
   Progress progress(run_id, options.log_every_s);
@@ -159,7 +163,7 @@ TrainResult run_training(TrainParts& parts, const TrainOptions& options, Metrics
         if (epoch_end || last_query_s < accounting_budget_s ||
             last_query_s * 20.0 <= since_query_s) {
           util::Stopwatch query;
-          epsilon = privacy::reported_epsilon(parts.accountant->epsilon(options.delta));
+          epsilon = accounting::reported_epsilon(parts.accountant->epsilon(options.delta));
           last_query_s = query.seconds();
           since_query_s = 0.0;
           epsilon_fresh = true;

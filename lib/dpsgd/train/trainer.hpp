@@ -18,8 +18,8 @@
 
 #include "dpsgd/data/tensor_dataset.hpp"
 #include "dpsgd/models/model.hpp"
-#include "dpsgd/models/objective.hpp"
-#include "dpsgd/privacy/accountant.hpp"
+#include "dpsgd/models/objectives/objective.hpp"
+#include "dpsgd/accounting/accountant.hpp"
 #include "dpsgd/privacy/dp_gradient.hpp"
 #include "dpsgd/train/lr_schedule.hpp"
 #include "dpsgd/train/metrics_log.hpp"
@@ -34,7 +34,7 @@ struct TrainParts {
   data::TensorDataset val;  ///< may be empty (size 0): then test is evaluated every epoch
   data::TensorDataset test;
   std::unique_ptr<privacy::DpGradient> dp;          ///< null: non-private run
-  std::unique_ptr<privacy::Accountant> accountant;  ///< null: non-private run
+  std::unique_ptr<accounting::Accountant> accountant;  ///< null: non-private run
   std::unique_ptr<torch::optim::Optimizer> optimizer;
   std::unique_ptr<LrSchedule> lr_schedule;  ///< null: the optimizer's lr throughout
   double base_lr = 0.0;                     ///< the configured lr the schedule scales

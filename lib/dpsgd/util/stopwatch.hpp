@@ -1,6 +1,6 @@
 #pragma once
 // Wall-clock timing. On CUDA, callers synchronise before reading a phase time
-// (see train/phase_timer.hpp); this class only reads the host clock.
+// (util/phase_clock.hpp); this class only reads the host clock.
 #include <chrono>
 
 namespace dpsgd::util {

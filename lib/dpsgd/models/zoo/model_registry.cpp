@@ -1,0 +1,37 @@
+#include "dpsgd/models/zoo/model_registry.hpp"
+
+#include "dpsgd/models/zoo/nested_unet.hpp"
+#include "dpsgd/models/zoo/tf_cnn.hpp"
+#include "dpsgd/models/zoo/unet.hpp"
+
+namespace dpsgd::models {
+
+void register_builtin_models(ModelRegistry& registry) {
+  registry.add("tf_cnn", "TF Privacy tutorial CNN with ReLU (Abadi et al. 2016)",
+               [](const ModelOptions& o) -> ModelPtr {
+                 return std::make_shared<TfCnn>(Activation::kRelu, o.in_channels, o.num_classes);
+               });
+  registry.add("tanh_cnn", "TF Privacy tutorial CNN with tanh (Tramer & Boneh 2021)",
+               [](const ModelOptions& o) -> ModelPtr {
+                 return std::make_shared<TfCnn>(Activation::kTanh, o.in_channels, o.num_classes);
+               });
+  registry.add("unet",
+               "U-Net (Ronneberger et al. 2015), GroupNorm, transposed-conv upsampling; "
+               "per-pixel logits",
+               [](const ModelOptions& o) -> ModelPtr { return std::make_shared<UNet>(o); });
+  registry.add("nested_unet",
+               "Nested U-Net / UNet++ (Zhou et al. 2018), GroupNorm, bilinear upsampling; "
+               "per-pixel logits",
+               [](const ModelOptions& o) -> ModelPtr { return std::make_shared<NestedUNet>(o); });
+}
+
+const ModelRegistry& model_registry() {
+  static const ModelRegistry registry = [] {
+    ModelRegistry r("model");
+    register_builtin_models(r);
+    return r;
+  }();
+  return registry;
+}
+
+}  // namespace dpsgd::models

@@ -1,0 +1,67 @@
+#include "dpsgd/privacy/clipping/adaptive_clipper.hpp"
+
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+
+#include "dpsgd/util/logging.hpp"
+
+namespace dpsgd::privacy {
+
+AdaptiveClipper::AdaptiveClipper(const AdaptiveClippingOptions& options, double expected_batch_size,
+                                 double sigma)
+    : options_(options),
+      threshold_(options.initial_threshold),
+      count_noise_std_(options.count_noise_std > 0.0 ? options.count_noise_std
+                                                     : expected_batch_size / 20.0),
+      last_fraction_(std::numeric_limits<double>::quiet_NaN()) {
+  if (!(threshold_ > 0.0) || !std::isfinite(threshold_)) {
+    throw std::invalid_argument("adaptive clipping: the initial max_grad_norm must be > 0");
+  }
+  if (!(options.target_quantile > 0.0 && options.target_quantile < 1.0)) {
+    throw std::invalid_argument("adaptive clipping: target_quantile must be in (0, 1)");
+  }
+  if (!(options.learning_rate > 0.0) || !std::isfinite(options.learning_rate)) {
+    throw std::invalid_argument("adaptive clipping: quantile_lr must be > 0");
+  }
+  if (sigma > 0.0 && !(2.0 * count_noise_std_ > sigma)) {
+    throw std::invalid_argument(
+        util::cat("adaptive clipping: the count noise std (", count_noise_std_,
+                  ") must exceed sigma / 2 (", sigma / 2.0,
+                  ") so that the gradient's share of the noise budget stays finite; raise "
+                  "count_noise_std or lower the noise multiplier"));
+  }
+}
+
+double AdaptiveClipper::gradient_noise_multiplier(double sigma) const {
+  if (sigma <= 0.0) return 0.0;
+  const double rest = 1.0 / (sigma * sigma) - 1.0 / std::pow(2.0 * count_noise_std_, 2);
+  return 1.0 / std::sqrt(rest);
+}
+
+torch::Tensor AdaptiveClipper::factors(const torch::Tensor& sq_norms) const {
+  const auto norms = sq_norms.sum(1, /*keepdim=*/true).sqrt();
+  return (threshold_ / norms).clamp_max(1.0).expand_as(sq_norms);
+}
+
+void AdaptiveClipper::end_step(const torch::Tensor& norms, double expected_batch_size, double sigma,
+                               GaussianNoise& noise) {
+  torch::NoGradGuard no_grad;
+  const double half = 0.5;
+  double centred = 0.0;
+  if (norms.numel() > 0) {
+    centred = (norms <= threshold_).to(torch::kFloat64).sub(half).sum().item<double>();
+  }
+  // With sigma = 0 the run claims no privacy, and the count is exact like the gradient.
+  const double count_std = sigma > 0.0 ? count_noise_std_ : 0.0;
+  const double z =
+      noise.sample({1}, 1.0, norms.options().dtype(torch::kFloat64)).cpu().item<double>();
+  last_fraction_ = (centred + count_std * z) / expected_batch_size + half;
+  threshold_ *= std::exp(-options_.learning_rate * (last_fraction_ - options_.target_quantile));
+}
+
+std::vector<std::pair<std::string, double>> AdaptiveClipper::log_values() const {
+  return {{"max_grad_norm", threshold_}};
+}
+
+}  // namespace dpsgd::privacy

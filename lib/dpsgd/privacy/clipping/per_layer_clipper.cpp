@@ -1,0 +1,23 @@
+#include "dpsgd/privacy/clipping/per_layer_clipper.hpp"
+
+#include <stdexcept>
+
+namespace dpsgd::privacy {
+
+PerLayerClipper::PerLayerClipper(NormGroups groups, std::vector<double> thresholds)
+    : groups_(std::move(groups)),
+      thresholds_(std::move(thresholds)),
+      sensitivity_(root_sum_squares(thresholds_)) {
+  if (static_cast<std::int64_t>(thresholds_.size()) != groups_.size()) {
+    throw std::invalid_argument("per-layer clipping: one threshold per layer is needed");
+  }
+}
+
+torch::Tensor PerLayerClipper::factors(const torch::Tensor& sq_norms) const {
+  const auto norms = groups_.group(sq_norms).sqrt();  // (B, L)
+  const auto c = torch::tensor(thresholds_, norms.options());
+  // C_l / 0 = inf clamps to 1: a zero layer gradient is left as it is.
+  return groups_.expand((c / norms).clamp_max(1.0));
+}
+
+}  // namespace dpsgd::privacy

@@ -1,0 +1,81 @@
+#include "dpsgd/privacy/clipping/random_sparsification.hpp"
+
+#include "dpsgd/util/seeds.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+
+#include <ATen/CPUGeneratorImpl.h>
+
+namespace dpsgd::privacy {
+
+std::int64_t SparsificationSchedule::period(std::int64_t step) const {
+  const std::int64_t epoch = step / steps_per_epoch;
+  const std::int64_t within = step % steps_per_epoch;
+  const std::int64_t length = std::max<std::int64_t>(1, steps_per_epoch / refresh);
+  // When steps_per_epoch is not a multiple of refresh, the leftover steps
+  // belong to the epoch's last period.
+  const std::int64_t k = std::min(within / length, refresh - 1);
+  return epoch * refresh + k;
+}
+
+double SparsificationSchedule::rate(std::int64_t p) const {
+  const std::int64_t last = refresh * epochs - 1;
+  if (last <= 0) return final_rate;  // a single period: the final rate throughout
+  const double r = final_rate * static_cast<double>(p) / static_cast<double>(last);
+  return std::clamp(r, 0.0, final_rate);
+}
+
+RandomSparsificationClipper::RandomSparsificationClipper(std::unique_ptr<Clipper> base,
+                                                         SparsificationSchedule schedule,
+                                                         const std::vector<torch::Tensor>& params,
+                                                         std::uint64_t seed)
+    : base_(std::move(base)),
+      schedule_(schedule),
+      seed_(seed) {
+  if (!(schedule_.final_rate >= 0.0 && schedule_.final_rate < 1.0)) {
+    throw std::invalid_argument("random sparsification: final_rate must be in [0, 1)");
+  }
+  if (schedule_.refresh < 1 || schedule_.steps_per_epoch < 1 || schedule_.epochs < 1) {
+    throw std::invalid_argument("random sparsification: refresh, steps and epochs must be >= 1");
+  }
+  for (const auto& p : params) params_.push_back(p.detach());
+  begin_step(0);
+}
+
+void RandomSparsificationClipper::begin_step(std::int64_t step) {
+  const std::int64_t p = schedule_.period(step);
+  if (p == period_) return;
+  period_ = p;
+  rate_ = schedule_.rate(p);
+  redraw(rate_);
+}
+
+void RandomSparsificationClipper::redraw(double rate) {
+  torch::NoGradGuard no_grad;
+  std::int64_t total = 0;
+  for (const auto& p : params_) total += p.numel();
+  const auto dropped = static_cast<std::int64_t>(std::floor(rate * static_cast<double>(total)));
+  auto flat = torch::ones({total}, torch::kFloat32);
+  if (dropped > 0) {
+    // The mask of a period depends only on (seed, period), not on the draws
+    // before it, so a resumed run redraws the same masks.
+    auto generator = at::detail::createCPUGenerator(
+        util::substream_seed(seed_, static_cast<std::uint64_t>(period_)));
+    const auto perm = torch::randperm(total, generator, torch::kLong);
+    flat.index_fill_(0, perm.narrow(0, 0, dropped), 0.0);
+  }
+  masks_.clear();
+  std::int64_t offset = 0;
+  for (const auto& p : params_) {
+    masks_.push_back(flat.narrow(0, offset, p.numel()).view(p.sizes()).to(p.options()));
+    offset += p.numel();
+  }
+}
+
+std::vector<std::pair<std::string, double>> RandomSparsificationClipper::log_values() const {
+  return {{"sparsification_rate", rate_}};
+}
+
+}  // namespace dpsgd::privacy

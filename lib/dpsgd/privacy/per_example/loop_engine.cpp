@@ -1,0 +1,79 @@
+// The exact per-example loop: one forward and one backward per example with
+// plain autograd, no taps. Slow and obviously right; every other engine is
+// tested against it.
+#include "dpsgd/privacy/per_example/gradient_engine.hpp"
+
+namespace dpsgd::privacy {
+namespace {
+
+class LoopEngine final : public GradientEngine {
+ public:
+  explicit LoopEngine(const EngineContext& context) : context_(context) {}
+  [[nodiscard]] std::string name() const override { return "loop"; }
+
+  ChunkStats accumulate(const torch::Tensor& x, const torch::Tensor& y,
+                        std::vector<torch::Tensor>& sums, PhaseClock* clock) override {
+    const auto& pm = *context_.model;
+    const std::int64_t batch = x.size(0);
+    std::vector<torch::Tensor> losses;
+    std::vector<torch::Tensor> scores;
+    std::vector<torch::Tensor> all_sq;
+    std::vector<torch::Tensor> all_factors;
+    for (std::int64_t i = 0; i < batch; ++i) {
+      const auto xi = x.narrow(0, i, 1);
+      const auto yi = y.narrow(0, i, 1);
+      std::vector<torch::Tensor> grads;
+      {
+        PhaseScope scope(clock, "forward");
+        const auto out = pm.model->forward(xi);
+        const auto loss = context_.objective->per_example_loss(out, yi);
+        {
+          torch::NoGradGuard no_grad;
+          scores.push_back(context_.objective->per_example_score(out.detach(), yi));
+        }
+        losses.push_back(loss.detach());
+        PhaseScope back(clock, "backward");
+        grads = torch::autograd::grad({loss.sum()}, pm.params, /*grad_outputs=*/{},
+                                      /*retain_graph=*/false, /*create_graph=*/false,
+                                      /*allow_unused=*/true);
+      }
+      torch::NoGradGuard no_grad;
+      PhaseScope scope(clock, "clip_sum");
+      std::vector<torch::Tensor> sq;
+      for (std::size_t k = 0; k < grads.size(); ++k) {
+        if (!grads[k].defined()) grads[k] = torch::zeros_like(pm.params[k]);
+        apply_coordinate_mask(*context_.clipper, k, grads[k]);
+        sq.push_back(grads[k].pow(2).sum().view({1}));
+      }
+      const auto sq_norms = torch::stack(sq, 1);  // (1, P)
+      const auto factors = context_.clipper->factors(sq_norms);
+      for (std::size_t k = 0; k < grads.size(); ++k) {
+        sums[k].add_(grads[k] *
+                     factors[0][static_cast<std::int64_t>(k)].to(grads[k].scalar_type()));
+      }
+      all_sq.push_back(sq_norms);
+      all_factors.push_back(factors);
+    }
+    if (batch == 0) return {};
+    const auto sq_norms = torch::cat(all_sq, 0);
+    return {torch::cat(losses), torch::cat(scores), sq_norms.sum(1).sqrt(),
+            torch::cat(all_factors, 0)};
+  }
+
+ private:
+  EngineContext context_;
+};
+
+}  // namespace
+
+void apply_coordinate_mask(const Clipper& clipper, std::size_t k, torch::Tensor& grad) {
+  const auto* masks = clipper.coordinate_masks();
+  if (masks != nullptr) grad.mul_((*masks)[k].to(grad.scalar_type()));
+}
+
+std::unique_ptr<GradientEngine> make_loop_engine(const EngineContext& context) {
+  if (context.microbatches > 0) return make_microbatch_engine(context);
+  return std::make_unique<LoopEngine>(context);
+}
+
+}  // namespace dpsgd::privacy
