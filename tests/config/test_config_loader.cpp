@@ -44,7 +44,7 @@ TEST_CASE("a valid config parses into typed values", "[config]") {
   REQUIRE(c.optimizer_options.lr == 0.5);
   REQUIRE(c.privacy.noise_multipliers == std::vector<double>{1.1});
   REQUIRE(c.privacy.enabled);
-  REQUIRE(c.train.poisson_sampling);
+  REQUIRE(c.train.sampling == dpsgd::data::Sampling::kPoisson);
 }
 
 TEST_CASE("unknown keys are named with their section", "[config]") {
@@ -93,7 +93,7 @@ TEST_CASE("private runs refuse non-Poisson sampling and need a noise multiplier"
   const auto np = parse_experiment_config(kBase, "exp.yaml",
                                           {"privacy.enabled=false", "train.sampling=shuffle"});
   REQUIRE_FALSE(np.privacy.enabled);
-  REQUIRE_FALSE(np.train.poisson_sampling);
+  REQUIRE(np.train.sampling == dpsgd::data::Sampling::kShuffle);
 }
 
 TEST_CASE("the resolved config round-trips through YAML", "[config]") {
@@ -122,19 +122,21 @@ TEST_CASE("clipping options are typed, and keys of other modes are refused", "[c
       {"privacy.clipping.mode=automatic", "privacy.clipping.per_layer=true",
        "privacy.clipping.gamma=0.05", "privacy.microbatches=0", "privacy.secure_noise=true"});
   REQUIRE(c.privacy.clipping.mode == "automatic");
-  REQUIRE(c.privacy.clipping.options.per_layer);
-  REQUIRE(c.privacy.clipping.options.gamma == 0.05);
+  REQUIRE(c.privacy.clipping.echo["per_layer"] == true);
+  REQUIRE(c.privacy.clipping.echo["gamma"] == 0.05);
+  REQUIRE_FALSE(c.privacy.clipping.needs.coordinate_masks);
   REQUIRE(c.privacy.secure_noise);
   const auto rs = parse_experiment_config(
       kBase, "exp.yaml",
       {"privacy.clipping.mode=random_sparsification", "privacy.clipping.final_rate=0.8",
        "privacy.clipping.refresh=2", "privacy.engine=materialize"});
-  REQUIRE(rs.privacy.clipping.options.final_rate == 0.8);
-  REQUIRE(rs.privacy.clipping.options.refresh == 2);
+  REQUIRE(rs.privacy.clipping.echo["final_rate"] == 0.8);
+  REQUIRE(rs.privacy.clipping.echo["refresh"] == 2);
+  REQUIRE(rs.privacy.clipping.needs.coordinate_masks);
   const auto pl = parse_experiment_config(
       kBase, "exp.yaml",
       {"privacy.clipping.mode=per_layer", "privacy.clipping.layer_max_grad_norms=[1, 2, 3, 4]"});
-  REQUIRE(pl.privacy.clipping.options.layer_max_grad_norms == std::vector<double>{1, 2, 3, 4});
+  REQUIRE(pl.privacy.clipping.echo["layer_max_grad_norms"] == std::vector<double>{1, 2, 3, 4});
 
   REQUIRE_THAT(error_of(kBase, {"privacy.clipping.gamma=0.1"}),
                Catch::Contains("privacy.clipping.gamma") && Catch::Contains("automatic") &&
@@ -159,6 +161,44 @@ TEST_CASE("clipping options are typed, and keys of other modes are refused", "[c
   REQUIRE_THAT(error_of(kBase, {"privacy.clipping.mode=per_layer",
                                 "privacy.clipping.layer_max_grad_norms=[1, -2]"}),
                Catch::Contains("layer_max_grad_norms") && Catch::Contains("-2"));
+}
+
+TEST_CASE("every clipping mode's options echo into a resolved config that reads back",
+          "[config][clipping]") {
+  const std::vector<std::vector<std::string>> settings{
+      {"privacy.clipping={mode: flat, max_grad_norm: 0.3}"},
+      {"privacy.clipping={mode: per_layer, max_grad_norm: 0.3, layer_max_grad_norms: [1, 2, 3, "
+       "4]}"},
+      {"privacy.clipping={mode: automatic, per_layer: true, variant: s, gamma: 0.05}"},
+      {"privacy.clipping={mode: automatic, variant: v}"},
+      {"privacy.clipping={mode: random_sparsification, final_rate: 0.5, refresh: 3}",
+       "privacy.engine=materialize"},
+      {"privacy.clipping={mode: adaptive, target_quantile: 0.7, quantile_lr: 0.1, "
+       "count_noise_std: 4}"},
+  };
+  for (const auto& s : settings) {
+    INFO(s.front());
+    const auto c = parse_experiment_config(kBase, "exp.yaml", s);
+    const auto yaml = dpsgd::config::json_to_yaml(dpsgd::config::run_config_json(c, 1.1));
+    const auto back = parse_experiment_config(yaml, "config.yaml");
+    REQUIRE(back.privacy.clipping.echo == c.privacy.clipping.echo);
+    REQUIRE(back.privacy.clipping.mode == c.privacy.clipping.mode);
+    REQUIRE(back.privacy.clipping.max_grad_norm == c.privacy.clipping.max_grad_norm);
+    REQUIRE(back.privacy.clipping.needs.coordinate_masks ==
+            c.privacy.clipping.needs.coordinate_masks);
+  }
+}
+
+TEST_CASE("the config refuses engine and clipping pairs by the engine-choice rule", "[config]") {
+  // Microbatching is an engine of its own; the loop no longer stands in for it.
+  REQUIRE_THAT(error_of(kBase, {"privacy.microbatches=4", "privacy.engine=loop"}),
+               Catch::Contains("privacy.engine") && Catch::Contains("microbatch"));
+  REQUIRE_THAT(error_of(kBase, {"privacy.engine=microbatch"}),
+               Catch::Contains("privacy.engine") && Catch::Contains("microbatches is 0"));
+  REQUIRE(error_of(kBase, {"privacy.microbatches=4", "privacy.engine=microbatch"}).empty());
+  REQUIRE(error_of(kBase, {"privacy.microbatches=4"}).empty());  // engine auto
+  REQUIRE_THAT(error_of(kBase, {"privacy.clipping.bogus=1"}),
+               Catch::Contains("unknown key 'privacy.clipping.bogus'"));
 }
 
 TEST_CASE("learning-rate schedules are typed and validated", "[config]") {

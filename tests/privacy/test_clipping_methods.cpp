@@ -14,7 +14,7 @@
 #include "dpsgd/privacy/clipping/adaptive_clipper.hpp"
 #include "dpsgd/privacy/clipping/clipper_registry.hpp"
 #include "dpsgd/privacy/dp_gradient.hpp"
-#include "dpsgd/privacy/per_example/engine_registry.hpp"
+#include "tests/helpers/private_step.hpp"
 #include "dpsgd/privacy/clipping/random_sparsification.hpp"
 #include "dpsgd/privacy/secure_random.hpp"
 
@@ -101,32 +101,16 @@ Grads reference_sum(const privacy::PrivateModel& pm, std::vector<Grads> grads, R
   return sum;
 }
 
-std::shared_ptr<privacy::Clipper> make_clipper(const std::string& mode,
-                                               const privacy::ClippingOptions& o,
-                                               const privacy::PrivateModel& pm,
-                                               double expected_batch = 8.0, double sigma = 0.0) {
-  privacy::ClippingRunFacts facts;
-  facts.expected_batch_size = expected_batch;
-  facts.noise_multiplier = sigma;
-  facts.steps_per_epoch = 4;
-  facts.epochs = 3;
-  facts.seed = 77;
-  return privacy::clipper_registry().get(mode)(o, pm, facts);
-}
+using test::make_clipper;
 
 // The privatised gradient with sigma = 0 and expected batch size 1, i.e. the
 // pre-noise clipped sum, through DpGradient (chunked, to cover chunking too).
 Grads dp_sum(const privacy::PrivateModel& pm, std::shared_ptr<privacy::Clipper> clipper,
              const std::string& engine, const Batch& b, std::int64_t microbatches = 0) {
   auto objective = std::make_shared<models::CrossEntropyObjective>();
-  privacy::DpGradientOptions o;
-  o.noise_multiplier = 0.0;
-  o.expected_batch_size = 1;
-  o.physical_batch_size = 3;
-  o.microbatches = microbatches;
-  privacy::DpGradient dp(pm, objective, std::move(clipper), privacy::engine_registry().get(engine),
-                         privacy::GaussianNoise(0, torch::kCPU), o);
-  dp.compute(b.x, b.y);
+  auto dp = test::make_dp(pm, objective, std::move(clipper),
+                          test::dp_options(0.0, 1, 3, engine, microbatches));
+  dp->compute(b.x, b.y);
   Grads out;
   for (const auto& p : pm.params) out.push_back(p.grad().detach().clone());
   return out;
@@ -171,16 +155,15 @@ TEST_CASE("every clipping mode equals its reference from explicit per-example gr
   struct Case {
     std::string name;
     std::string mode;
-    privacy::ClippingOptions options;
+    nlohmann::json options;
     Rule rule;
     bool per_layer;
     std::vector<double> thresholds;
   };
-  privacy::ClippingOptions base;
-  base.max_grad_norm = c;
-  auto with = [&](auto change) {
+  const nlohmann::json base = {{"max_grad_norm", c}};
+  auto with = [&](const nlohmann::json& change) {
     auto o = base;
-    change(o);
+    o.update(change);
     return o;
   };
   const std::vector<double> custom{c, 0.5 * c, 0.1 * c, 2.0 * c};
@@ -189,15 +172,11 @@ TEST_CASE("every clipping mode equals its reference from explicit per-example gr
       {"flat", "flat", base, Rule::kClip, false, flat_c},
       {"per_layer equal split", "per_layer", base, Rule::kClip, true, split},
       {"per_layer list", "per_layer",
-       with([&](privacy::ClippingOptions& o) { o.layer_max_grad_norms = custom; }), Rule::kClip,
-       true, custom},
+       with({{"layer_max_grad_norms", custom}}), Rule::kClip, true, custom},
       {"AUTO-S flat", "automatic", base, Rule::kAutoS, false, flat_c},
-      {"AUTO-V flat", "automatic", with([](privacy::ClippingOptions& o) {
-         o.automatic_variant = privacy::AutomaticVariant::kV;
-       }),
-       Rule::kAutoV, false, flat_c},
+      {"AUTO-V flat", "automatic", with({{"variant", "v"}}), Rule::kAutoV, false, flat_c},
       {"AUTO-S per layer", "automatic",
-       with([](privacy::ClippingOptions& o) { o.per_layer = true; }), Rule::kAutoS, true, split},
+       with({{"per_layer", true}}), Rule::kAutoS, true, split},
       {"adaptive (first step)", "adaptive", base, Rule::kClip, false, flat_c},
   };
   for (const auto& cs : cases) {
@@ -211,10 +190,7 @@ TEST_CASE("every clipping mode equals its reference from explicit per-example gr
 
   SECTION("random sparsification (flat and per-layer) under loop, materialize and auto") {
     for (bool per_layer : {false, true}) {
-      auto o = with([&](privacy::ClippingOptions& x) {
-        x.per_layer = per_layer;
-        x.final_rate = 0.6;
-      });
+      auto o = with({{"per_layer", per_layer}, {"final_rate", 0.6}});
       for (const std::string engine : {"loop", "materialize", "auto"}) {
         INFO("per_layer " << per_layer << " / " << engine);
         auto clipper = make_clipper("random_sparsification", o, pm);
@@ -225,11 +201,9 @@ TEST_CASE("every clipping mode equals its reference from explicit per-example gr
         // DpGradient begins step 0 itself: use a clipper whose step 0 is late.
         auto fresh = make_clipper("random_sparsification", o, pm);
         auto objective = std::make_shared<models::CrossEntropyObjective>();
-        privacy::DpGradientOptions dpo{0.0, 1, 3};
-        privacy::DpGradient dp(pm, objective, fresh, privacy::engine_registry().get(engine),
-                               privacy::GaussianNoise(0, torch::kCPU), dpo);
-        for (int s = 0; s < 9; ++s) dp.compute(b.x.narrow(0, 0, 1), b.y.narrow(0, 0, 1));
-        dp.compute(b.x, b.y);
+        auto dp = test::make_dp(pm, objective, fresh, test::dp_options(0.0, 1, 3, engine));
+        for (int s = 0; s < 9; ++s) dp->compute(b.x.narrow(0, 0, 1), b.y.narrow(0, 0, 1));
+        dp->compute(b.x, b.y);
         Grads got;
         for (const auto& p : pm.params) got.push_back(p.grad().detach().clone());
         REQUIRE(max_rel_error(got, ref) < 1e-9);
@@ -237,9 +211,9 @@ TEST_CASE("every clipping mode equals its reference from explicit per-example gr
     }
     auto clipper = make_clipper("random_sparsification", base, pm);
     auto objective = std::make_shared<models::CrossEntropyObjective>();
-    REQUIRE_THROWS_WITH(privacy::engine_registry().get("ghost")(
-                            privacy::EngineContext{&pm, objective.get(), clipper.get()}),
-                        Catch::Contains("materialize"));
+    REQUIRE_THROWS_WITH(
+        test::make_dp(pm, objective, clipper, test::dp_options(0.0, 1, 3, "ghost")),
+        Catch::Contains("materialize"));
   }
 }
 
@@ -253,15 +227,12 @@ TEST_CASE("sensitivity: one added adversarial example moves the clipped sum by a
   const auto z = torch::rand({1, 1, 28, 28}, torch::kFloat64) * 1e4;
   const Batch d_plus{torch::cat({d.x, z}), torch::cat({d.y, torch::tensor({3}, torch::kInt64)})};
 
-  privacy::ClippingOptions o;
-  o.max_grad_norm = 0.05;
-  privacy::ClippingOptions per_layer_auto = o;
-  per_layer_auto.per_layer = true;
-  privacy::ClippingOptions rs = o;
-  rs.final_rate = 0.5;
+  const nlohmann::json o = {{"max_grad_norm", 0.05}};
+  const nlohmann::json per_layer_auto = {{"max_grad_norm", 0.05}, {"per_layer", true}};
+  const nlohmann::json rs = {{"max_grad_norm", 0.05}, {"final_rate", 0.5}};
   struct Case {
     std::string mode;
-    privacy::ClippingOptions options;
+    nlohmann::json options;
     std::string engine;
     std::int64_t microbatches;
     double delta;
@@ -274,10 +245,10 @@ TEST_CASE("sensitivity: one added adversarial example moves the clipped sum by a
       {"random_sparsification", rs, "materialize", 0, 0.05},
       {"adaptive", o, "ghost", 0, 0.05},
       // One microbatch holding everything: its clipped mean moves by up to 2C.
-      {"flat", o, "loop", 1, 0.1},
+      {"flat", o, "microbatch", 1, 0.1},
   };
   for (const auto& cs : cases) {
-    INFO(cs.mode << " per_layer " << cs.options.per_layer << " microbatches " << cs.microbatches);
+    INFO(cs.mode << " " << cs.options.dump() << " microbatches " << cs.microbatches);
     auto c1 = make_clipper(cs.mode, cs.options, pm);
     auto c2 = make_clipper(cs.mode, cs.options, pm);
     const double stated = c1->sensitivity() * (cs.microbatches > 0 ? 2.0 : 1.0);
@@ -309,8 +280,7 @@ TEST_CASE("random sparsification: schedule, kept fraction, seeded masks, noise o
   auto pm = privacy::inspect_model(*model);
   std::int64_t d = 0;
   for (const auto& p : pm.params) d += p.numel();
-  privacy::ClippingOptions o;
-  o.final_rate = 0.9;
+  const nlohmann::json o = {{"final_rate", 0.9}};
   auto a = make_clipper("random_sparsification", o, pm);
   auto a2 = make_clipper("random_sparsification", o, pm);
   a->begin_step(11);  // facts: 4 steps/epoch, 3 epochs, refresh 1 -> period 2 of 0..2: rate 0.9
@@ -331,10 +301,10 @@ TEST_CASE("random sparsification: schedule, kept fraction, seeded masks, noise o
   // batch (empty), dropped coordinates are exactly 0 and kept ones are not.
   auto objective = std::make_shared<models::CrossEntropyObjective>();
   auto clipper = make_clipper("random_sparsification", o, pm);
-  privacy::DpGradient dp(pm, objective, clipper, privacy::engine_registry().get("materialize"),
-                         privacy::GaussianNoise(1, torch::kCPU), {1.0, 8, 0});
+  auto dp = test::make_dp(pm, objective, clipper, test::dp_options(1.0, 8, 0, "materialize"),
+                          /*noise_seed=*/1);
   const auto empty = random_batch(0, 1);
-  for (int step = 0; step < 12; ++step) dp.compute(empty.x, empty.y);  // ends in period 2
+  for (int step = 0; step < 12; ++step) dp->compute(empty.x, empty.y);  // ends in period 2
   const auto& masks = *clipper->coordinate_masks();
   for (std::size_t k = 0; k < pm.num_params(); ++k) {
     const auto g = pm.params[k].grad();
@@ -383,29 +353,27 @@ TEST_CASE("microbatches: each microbatch's mean gradient is clipped, noise for 2
     mean.push_back(s / 6.0);
   }
   const double n = std::sqrt(sq_norm(mean, all_params(pm)));
-  privacy::ClippingOptions o;
-  o.max_grad_norm = 0.5 * n;
+  nlohmann::json o = {{"max_grad_norm", 0.5 * n}};
   // One microbatch: the whole batch's mean, clipped (the sum of one term / m = 1).
-  const auto got = dp_sum(pm, make_clipper("flat", o, pm), "loop", b, 1);
+  const auto got = dp_sum(pm, make_clipper("flat", o, pm), "microbatch", b, 1);
   Grads ref;
   for (const auto& t : mean) ref.push_back(t * 0.5);
   REQUIRE(max_rel_error(got, ref) < 1e-9);
 
   // Many microbatches with a huge C: sum of microbatch means / m; every
   // example's gradient enters exactly once, weighted by 1/|its microbatch|.
-  o.max_grad_norm = 1e9;
+  o["max_grad_norm"] = 1e9;
   auto objective = std::make_shared<models::CrossEntropyObjective>();
-  privacy::DpGradientOptions dpo{2.0, 6, 0, 3, 5};
-  privacy::DpGradient dp(pm, objective, make_clipper("flat", o, pm),
-                         privacy::engine_registry().get("auto"),
-                         privacy::GaussianNoise(0, torch::kCPU), dpo);
-  REQUIRE(dp.noise_std() == Approx(2.0 * 2.0 * 1e9));
-  REQUIRE(dp.engine().name() == "loop (microbatches)");
-  auto flat = make_clipper("flat", o, pm);
-  REQUIRE_THROWS(privacy::engine_registry().get("ghost")(
-      privacy::EngineContext{&pm, objective.get(), flat.get(), 3}));
-  REQUIRE_THROWS(privacy::engine_registry().get("materialize")(
-      privacy::EngineContext{&pm, objective.get(), flat.get(), 3}));
+  auto dp = test::make_dp(pm, objective, make_clipper("flat", o, pm),
+                          test::dp_options(2.0, 6, 0, "auto", /*microbatches=*/3, /*seed=*/5));
+  REQUIRE(dp->noise_std() == Approx(2.0 * 2.0 * 1e9));
+  REQUIRE(dp->engine_name() == "microbatch");
+  for (const std::string engine : {"ghost", "materialize", "loop"}) {
+    INFO(engine);
+    REQUIRE_THROWS_AS(test::make_dp(pm, objective, make_clipper("flat", o, pm),
+                                    test::dp_options(2.0, 6, 0, engine, /*microbatches=*/3)),
+                      std::invalid_argument);
+  }
 }
 
 TEST_CASE("secure noise: right mean and variance, never repeats", "[noise][secure]") {

@@ -10,6 +10,8 @@
 #include "dpsgd/models/objectives/objective.hpp"
 #include "dpsgd/privacy/dp_gradient.hpp"
 #include "dpsgd/privacy/per_example/engine_registry.hpp"
+#include "dpsgd/privacy/clipping/clipper_registry.hpp"
+#include "tests/helpers/private_step.hpp"
 #include "dpsgd/privacy/clipping/flat_clipper.hpp"
 #include "dpsgd/privacy/per_example/layer_rule.hpp"
 #include "dpsgd/privacy/private_model.hpp"
@@ -49,7 +51,7 @@ std::vector<torch::Tensor> clipped_sum(models::Model& model, const std::string& 
   models::CrossEntropyObjective cross_entropy;
   privacy::FlatClipper clipper(c);
   privacy::EngineContext ctx{&pm, objective != nullptr ? objective : &cross_entropy, &clipper};
-  auto eng = privacy::engine_registry().get(engine)(ctx);
+  auto eng = privacy::engine_registry().get(engine).make(ctx);
   std::vector<torch::Tensor> sums;
   for (const auto& p : pm.params) sums.push_back(torch::zeros_like(p));
   auto stats = eng->accumulate(x, y, sums, nullptr);
@@ -208,9 +210,9 @@ TEST_CASE("U-Nets: a private step gives the same gradient under every exact engi
       c.model.options.base_filters = 4;
       c.model.options.norm_groups = 2;
       c.model.options.num_classes = 4;
-      c.privacy.clipping.mode = mode;
-      c.privacy.clipping.options.max_grad_norm = 0.5;
-      c.privacy.clipping.options.per_layer = mode == "automatic";
+      c.privacy.clipping = privacy::make_clipping_spec(
+          mode, mode == "automatic" ? nlohmann::json{{"max_grad_norm", 0.5}, {"per_layer", true}}
+                                    : nlohmann::json{{"max_grad_norm", 0.5}});
       torch::manual_seed(21);
       const auto x = torch::randn({4, 1, 16, 16}, torch::kFloat64);
       const auto y = torch::randint(0, 4, {4, 16, 16}, torch::kInt64);
@@ -292,10 +294,9 @@ TEST_CASE("sigma = 0 and huge C: the private gradient is the non-private one", "
 
   for (const std::string engine : {"loop", "materialize", "ghost"}) {
     auto clipper = std::make_shared<privacy::FlatClipper>(1e9);
-    privacy::DpGradient dp(pm, objective_ptr, clipper, privacy::engine_registry().get(engine),
-                           privacy::GaussianNoise(0, torch::kCPU),
-                           {/*sigma=*/0.0, expected_batch, /*physical=*/4});
-    const auto stats = dp.compute(x, y);
+    auto dp = test::make_dp(pm, objective_ptr, clipper,
+                            test::dp_options(/*sigma=*/0.0, expected_batch, /*physical=*/4, engine));
+    const auto stats = dp->compute(x, y);
     REQUIRE(stats.batch_size == 9);
     REQUIRE(stats.clipped == 0);
     for (std::size_t k = 0; k < pm.params.size(); ++k) {

@@ -42,31 +42,11 @@ void emit(YAML::Emitter& out, const nlohmann::json& j) {
   }
 }
 
-// Only the keys that apply to the mode, so the resolved config reads back.
-nlohmann::json clipping_json(const ClippingConfig& clipping) {
-  const auto& o = clipping.options;
-  const std::string& mode = clipping.mode;
-  nlohmann::json j = {{"mode", mode}, {"max_grad_norm", o.max_grad_norm}};
-  if (mode == "automatic" || mode == "random_sparsification") j["per_layer"] = o.per_layer;
-  if (!o.layer_max_grad_norms.empty()) j["layer_max_grad_norms"] = o.layer_max_grad_norms;
-  if (mode == "automatic") {
-    const bool v = o.automatic_variant == privacy::AutomaticVariant::kV;
-    j["variant"] = v ? "v" : "s";
-    if (!v) j["gamma"] = o.gamma;
-  } else if (mode == "random_sparsification") {
-    j["final_rate"] = o.final_rate;
-    j["refresh"] = o.refresh;
-  } else if (mode == "adaptive") {
-    j["target_quantile"] = o.target_quantile;
-    j["quantile_lr"] = o.quantile_lr;
-    if (o.count_noise_std > 0) j["count_noise_std"] = o.count_noise_std;
-  }
-  return j;
-}
-
 }  // namespace
 
-nlohmann::json run_config_json(const ExperimentConfig& c, double sigma) {
+namespace {
+
+nlohmann::json optimizer_json(const ExperimentConfig& c) {
   const auto& o = c.optimizer_options;
   nlohmann::json optimizer = {
       {"name", c.optimizer}, {"lr", o.lr}, {"weight_decay", o.weight_decay}};
@@ -87,18 +67,24 @@ nlohmann::json run_config_json(const ExperimentConfig& c, double sigma) {
     schedule["min_lr_fraction"] = so.min_lr_fraction;
   }
   optimizer["schedule"] = schedule;
+  return optimizer;
+}
+
+nlohmann::json privacy_json(const ExperimentConfig& c, double sigma) {
   nlohmann::json privacy = {{"enabled", c.privacy.enabled}};
-  if (c.privacy.enabled) {
-    privacy["engine"] = c.privacy.engine;
-    privacy["clipping"] = clipping_json(c.privacy.clipping);
-    privacy["microbatches"] = c.privacy.microbatches;
-    privacy["secure_noise"] = c.privacy.secure_noise;
-    privacy["noise_multiplier"] = sigma;
-    privacy["delta"] = c.privacy.delta;
-    privacy["accountant"] = c.privacy.accountant;
-    privacy["rdp_conversion"] =
-        accounting::to_string(c.privacy.accountant_options.rdp_conversion);
-  }
+  if (!c.privacy.enabled) return privacy;
+  privacy["engine"] = c.privacy.engine;
+  privacy["clipping"] = c.privacy.clipping.echo;  // only the mode's keys: it reads back
+  privacy["microbatches"] = c.privacy.microbatches;
+  privacy["secure_noise"] = c.privacy.secure_noise;
+  privacy["noise_multiplier"] = sigma;
+  privacy["delta"] = c.privacy.delta;
+  privacy["accountant"] = c.privacy.accountant;
+  privacy["rdp_conversion"] = accounting::to_string(c.privacy.accountant_options.rdp_conversion);
+  return privacy;
+}
+
+nlohmann::json data_json(const ExperimentConfig& c) {
   nlohmann::json data = {{"name", c.data.name},
                          {"train_size", c.data.train_size},
                          {"val_size", c.data.val_size},
@@ -114,17 +100,27 @@ nlohmann::json run_config_json(const ExperimentConfig& c, double sigma) {
     for (const auto& [from, to] : seg.label_map) label_map[std::to_string(from)] = to;
     data["label_map"] = label_map;
   }
+  return data;
+}
+
+nlohmann::json loss_json(const ExperimentConfig& c) {
   nlohmann::json loss = {{"name", c.loss.name}};
   if (c.loss.name != "cross_entropy") {
     loss["ce_weight"] = c.loss.options.ce_weight;
     loss["dice_weight"] = c.loss.options.dice_weight;
     if (!c.loss.options.score_classes.empty()) loss["score_classes"] = c.loss.options.score_classes;
   }
+  return loss;
+}
+
+}  // namespace
+
+nlohmann::json run_config_json(const ExperimentConfig& c, double sigma) {
   return {
       {"name", c.name},
       {"seed", c.seed},
       {"device", device_name(c.device)},
-      {"data", data},
+      {"data", data_json(c)},
       {"model",
        {{"name", c.model.name},
         {"num_classes", c.model.options.num_classes},
@@ -135,10 +131,10 @@ nlohmann::json run_config_json(const ExperimentConfig& c, double sigma) {
         {"batch_size", c.train.batch_size},
         {"physical_batch_size", c.train.physical_batch_size},
         {"eval_batch_size", c.train.eval_batch_size},
-        {"sampling", c.train.poisson_sampling ? "poisson" : "shuffle"},
-        {"loss", loss},
-        {"optimizer", optimizer}}},
-      {"privacy", privacy},
+        {"sampling", c.train.sampling == data::Sampling::kPoisson ? "poisson" : "shuffle"},
+        {"loss", loss_json(c)},
+        {"optimizer", optimizer_json(c)}}},
+      {"privacy", privacy_json(c, sigma)},
       {"output", {{"flush_every_s", c.train.flush_every_s}, {"log_every_s", c.train.log_every_s}}},
   };
 }

@@ -12,15 +12,11 @@
 
 namespace dpsgd::config {
 
-ExperimentConfig load_experiment_config(const std::filesystem::path& path,
-                                        const std::vector<std::string>& overrides = {});
-
 /// A file may define `variants: {name: {dotted.key: value, ...}, ...}`: each
 /// variant is the file's config with its settings applied (then the --set
 /// overrides), e.g. one variant per model and clipping method of a study. Returns
 /// one config per variant (c.variant = its name), or the file's single config
 /// when it has no variants. `only` (non-empty) keeps the named variants.
-/// load_experiment_config refuses a file with variants.
 std::vector<ExperimentConfig> load_experiment_variants(
     const std::filesystem::path& path, const std::vector<std::string>& overrides = {},
     const std::vector<std::string>& only = {});

@@ -40,15 +40,13 @@ struct LossConfig {
   models::ObjectiveOptions options;
 };
 
-struct ClippingConfig {
-  std::string mode = "flat";  ///< clipper registry key
-  privacy::ClippingOptions options;
-};
-
 struct PrivacyConfig {
   bool enabled = true;
-  std::string engine = "auto";  ///< engine registry key
-  ClippingConfig clipping;
+  /// Engine registry key as given (auto included); checked against the clipping
+  /// mode and microbatches by privacy::choose_engine when the file is read.
+  std::string engine = "auto";
+  /// The clipping mode's options; its `make` builds the clipper for the model.
+  privacy::ClippingSpec clipping = privacy::make_clipping_spec("flat");
   std::vector<double> noise_multipliers;  ///< more than one: a sweep
   /// Alternative to noise_multipliers: each run calibrates sigma to reach this
   /// epsilon at `delta` after all its steps (more than one: a sweep).
@@ -70,7 +68,7 @@ struct ExperimentConfig {
   DeviceChoice device = DeviceChoice::kAuto;
   DataConfig data;
   ModelConfig model;
-  train::TrainOptions train;  ///< noise_multiplier/delta filled per run
+  train::TrainOptions train;  ///< delta and seed copied from privacy and the top level
   LossConfig loss;
   std::string optimizer = "sgd";  ///< optimizer registry key
   train::OptimizerOptions optimizer_options;

@@ -13,6 +13,7 @@
 #include "dpsgd/experiment/task_setup.hpp"
 #include "dpsgd/models/zoo/model_registry.hpp"
 #include "dpsgd/privacy/dp_gradient.hpp"
+#include "dpsgd/privacy/per_example/engine_choice.hpp"
 #include "dpsgd/train/nonprivate_gradient.hpp"
 #include "dpsgd/train/optimizer_registry.hpp"
 #include "dpsgd/util/error.hpp"
@@ -158,9 +159,9 @@ json summarise(EngineRun& run, std::int64_t steps) {
 
 }  // namespace
 
-json run_bench(const BenchRequest& request) {
-  util::tune_host_allocator();
-  if (request.steps < 1) throw util::UserError("--steps must be >= 1");
+namespace {
+
+config::ExperimentConfig bench_config(const BenchRequest& request) {
   auto variants = config::load_experiment_variants(request.config_path, request.overrides,
                                                    request.variant.empty()
                                                        ? std::vector<std::string>{}
@@ -175,29 +176,34 @@ json run_bench(const BenchRequest& request) {
   if (c.privacy.noise_multipliers.empty() || !c.privacy.enabled) {
     c.privacy.noise_multipliers = {1.0};
   }
-  const auto device = resolve_device(request.device.value_or(c.device));
-  std::vector<std::string> engines = request.engines;
-  if (engines.empty()) {
-    // Every exact engine but the loop, for this clipping method.
-    if (c.privacy.microbatches > 0) {
-      engines = {"loop"};
-    } else if (c.privacy.clipping.mode == "random_sparsification") {
-      engines = {"materialize"};
-    } else {
-      engines = {"materialize", "ghost"};
-    }
-  }
-  for (const auto& e : engines) privacy::engine_registry().get(e);  // unknown: lists valid names
+  return c;
+}
 
-  const auto& factory = data::dataset_registry().get(c.data.name);
-  data::DatasetOptions data_options{c.data.root, c.data.segmentation};
-  auto train = factory(data_options, data::DatasetSplit::kTrain);
-  if (c.data.train_size > 0) train = train.subset(c.data.train_size);
-  if (c.train.batch_size > train.size()) {
-    throw util::UserError(util::cat(c.source.string(), ": train.batch_size: '", c.train.batch_size,
-                                    "' is larger than the training set (", train.size(), ")"));
+// The requested engines, or every engine but the loop (the slow oracle) that
+// can run the config's clipping method, by the one compatibility rule.
+std::vector<std::string> bench_engines(const BenchRequest& request,
+                                       const config::ExperimentConfig& c) {
+  if (!request.engines.empty()) {
+    for (const auto& e : request.engines) {
+      try {
+        (void)privacy::choose_engine(e, c.privacy.clipping.needs, c.privacy.microbatches);
+      } catch (const std::invalid_argument& error) {
+        throw util::UserError(util::cat("--engines: '", e, "': ", error.what()));
+      }
+    }
+    return request.engines;
   }
-  // A few distinct fixed-size batches, identical for every engine.
+  std::vector<std::string> engines;
+  for (const auto& e :
+       privacy::compatible_engines(c.privacy.clipping.needs, c.privacy.microbatches)) {
+    if (e != "loop") engines.push_back(e);
+  }
+  return engines;
+}
+
+// A few distinct fixed-size batches, identical for every engine.
+Batches bench_batches(const config::ExperimentConfig& c, const data::TensorDataset& train,
+                      const torch::Device& device) {
   Batches batches;
   auto generator =
       at::detail::createCPUGenerator(util::stream_seed(c.seed, util::SeedStream::kBenchBatches));
@@ -207,7 +213,71 @@ json run_bench(const BenchRequest& request) {
     batches.x.push_back(train.inputs.index_select(0, idx).to(device));
     batches.y.push_back(train.targets.index_select(0, idx).to(device));
   }
+  return batches;
+}
 
+data::TensorDataset bench_train_set(const config::ExperimentConfig& c) {
+  const auto& factory = data::dataset_registry().get(c.data.name);
+  data::DatasetOptions data_options{c.data.root, c.data.segmentation};
+  auto train = factory(data_options, data::DatasetSplit::kTrain);
+  if (c.data.train_size > 0) train = train.subset(c.data.train_size);
+  if (c.train.batch_size > train.size()) {
+    throw util::UserError(util::cat(c.source.string(), ": train.batch_size: '", c.train.batch_size,
+                                    "' is larger than the training set (", train.size(), ")"));
+  }
+  return train;
+}
+
+// Warm-up one engine at a time, which is also when each one's peak memory is
+// measured.
+void warm_up(std::vector<std::unique_ptr<EngineRun>>& runs, const Batches& batches,
+             std::int64_t warmup, const torch::Device& device) {
+  for (auto& run : runs) {
+    util::log::info(util::cat("bench: warm-up ", run->name(), " on ", device.str()));
+    synchronize(device);
+    util::reset_peak_memory(device);
+    for (std::int64_t i = 0; i < std::max<std::int64_t>(1, warmup); ++i) {
+      const auto k = static_cast<std::size_t>(i) % batches.x.size();
+      run->step(batches.x[k], batches.y[k]);
+    }
+    run->peak_memory = static_cast<double>(util::peak_memory_bytes(device));
+    run->clock().reset();
+  }
+}
+
+// The timed steps round-robin over the engines, so a change in the machine's
+// load (shared CI machines) hits all of them alike; each ratio is the median of
+// per-round ratios to the non-private step (runs[0]).
+json time_rounds(std::vector<std::unique_ptr<EngineRun>>& runs, const Batches& batches,
+                 std::int64_t steps) {
+  util::log::info(util::cat("bench: ", steps, " interleaved steps"));
+  std::vector<std::vector<double>> ratios(runs.size());
+  for (std::int64_t i = 0; i < steps; ++i) {
+    const auto k = static_cast<std::size_t>(i) % batches.x.size();
+    for (auto& run : runs) run->times().push_back(run->step(batches.x[k], batches.y[k]));
+    for (std::size_t r = 1; r < runs.size(); ++r) {
+      ratios[r].push_back(runs[r]->times().back() / runs[0]->times().back());
+    }
+  }
+  json engines = json::object();
+  for (std::size_t r = 1; r < runs.size(); ++r) {
+    auto e = summarise(*runs[r], steps);
+    e["ratio_to_nonprivate"] = median(ratios[r]);
+    engines[runs[r]->name()] = e;
+  }
+  return engines;
+}
+
+}  // namespace
+
+json run_bench(const BenchRequest& request) {
+  util::tune_host_allocator();
+  if (request.steps < 1) throw util::UserError("--steps must be >= 1");
+  const auto c = bench_config(request);
+  const auto device = resolve_device(request.device.value_or(c.device));
+  const auto engines = bench_engines(request, c);
+  const auto train = bench_train_set(c);
+  const auto batches = bench_batches(c, train, device);
   json result = {{"device", device.str()},
                  {"machine", util::machine_description(device)},
                  {"batch_size", c.train.batch_size},
@@ -218,40 +288,12 @@ json run_bench(const BenchRequest& request) {
                  {"variant", c.variant},
                  {"input_shape", train.inputs.sizes().slice(1).vec()},
                  {"threads", at::get_num_threads()}};
-  // Warm-up one engine at a time, which is also when each one's peak memory
-  // is measured; then the timed steps round-robin over the engines, so a
-  // change in the machine's load (shared CI machines) hits all of them alike,
-  // and each ratio is the median of per-round ratios to the non-private step.
   std::vector<std::unique_ptr<EngineRun>> runs;
   runs.push_back(std::make_unique<EngineRun>(c, "nonprivate", train, device));
   for (const auto& e : engines) runs.push_back(std::make_unique<EngineRun>(c, e, train, device));
-  for (auto& run : runs) {
-    util::log::info(util::cat("bench: warm-up ", run->name(), " on ", device.str()));
-    synchronize(device);
-    util::reset_peak_memory(device);
-    for (std::int64_t i = 0; i < std::max<std::int64_t>(1, request.warmup); ++i) {
-      run->step(batches.x[static_cast<std::size_t>(i) % batches.x.size()],
-                batches.y[static_cast<std::size_t>(i) % batches.y.size()]);
-    }
-    run->peak_memory = static_cast<double>(util::peak_memory_bytes(device));
-    run->clock().reset();
-  }
-  util::log::info(util::cat("bench: ", request.steps, " interleaved steps"));
-  std::vector<std::vector<double>> ratios(runs.size());
-  for (std::int64_t i = 0; i < request.steps; ++i) {
-    const auto k = static_cast<std::size_t>(i) % batches.x.size();
-    for (auto& run : runs) run->times().push_back(run->step(batches.x[k], batches.y[k]));
-    for (std::size_t r = 1; r < runs.size(); ++r) {
-      ratios[r].push_back(runs[r]->times().back() / runs[0]->times().back());
-    }
-  }
+  warm_up(runs, batches, request.warmup, device);
+  result["engines"] = time_rounds(runs, batches, request.steps);
   result["nonprivate"] = summarise(*runs[0], request.steps);
-  result["engines"] = json::object();
-  for (std::size_t r = 1; r < runs.size(); ++r) {
-    auto e = summarise(*runs[r], request.steps);
-    e["ratio_to_nonprivate"] = median(ratios[r]);
-    result["engines"][runs[r]->name()] = e;
-  }
   result["timing"] = "interleaved rounds; ratio = median of per-round ratios";
   return result;
 }

@@ -1,5 +1,5 @@
 #pragma once
-// Builds a run's DP gradient (clipper, engine, noise source, options) from the
+// Builds a run's private step (clipper, engine, noise source, accountant) from the
 // typed config: the one place where config choices become privacy objects, used
 // by training runs and by the bench alike.
 #include <cstdint>
@@ -15,8 +15,8 @@ namespace dpsgd::experiment {
 
 struct DpGradientRequest {
   std::string engine;  ///< engine registry key (the config's, or the bench's choice)
-  double sigma = 0.0;  ///< the accountant's noise multiplier
-  std::int64_t train_size = 1;
+  double sigma = 0.0;  ///< the noise multiplier, for the noise and the accountant alike
+  std::int64_t train_size = 1;  ///< N: q = batch_size / N
 };
 
 /// Throws util::UserError naming the config file and key when the combination

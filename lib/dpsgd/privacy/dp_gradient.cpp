@@ -5,42 +5,70 @@
 
 #include <ATen/CPUGeneratorImpl.h>
 
+#include "dpsgd/privacy/per_example/engine_choice.hpp"
+#include "dpsgd/privacy/per_example/engine_registry.hpp"
+#include "dpsgd/util/logging.hpp"
+
 namespace dpsgd::privacy {
 
 DpGradient::DpGradient(PrivateModel model, std::shared_ptr<const models::Objective> objective,
-                       std::shared_ptr<Clipper> clipper, const EngineFactory& make_engine,
-                       GaussianNoise noise, const DpGradientOptions& options)
+                       std::shared_ptr<Clipper> clipper, GaussianNoise noise,
+                       std::unique_ptr<accounting::Accountant> accountant,
+                       const DpGradientOptions& options)
     : model_(std::move(model)),
       objective_(std::move(objective)),
       clipper_(std::move(clipper)),
       noise_(std::move(noise)),
+      accountant_(std::move(accountant)),
       options_(options),
+      sample_rate_(0.0),
       assignment_generator_(at::detail::createCPUGenerator(options.seed)) {
   if (options.noise_multiplier < 0.0) throw std::invalid_argument("noise multiplier < 0");
   if (options.expected_batch_size <= 0) throw std::invalid_argument("expected batch size <= 0");
-  if (options.microbatches < 0) throw std::invalid_argument("microbatches < 0");
-  if (options.microbatches > 0 && clipper_->name() == "adaptive") {
-    // The adaptive count is defined per example; per microbatch it would need
-    // its own sensitivity analysis.
-    throw std::invalid_argument("adaptive clipping cannot be combined with microbatches");
+  if (options.dataset_size < options.expected_batch_size) {
+    throw std::invalid_argument("expected batch size larger than the data set (q > 1)");
   }
-  engine_ =
-      make_engine(EngineContext{&model_, objective_.get(), clipper_.get(), options_.microbatches});
+  if (!accountant_) throw std::invalid_argument("a private step needs an accountant");
+  sample_rate_ = data::poisson_sample_rate(options.expected_batch_size, options.dataset_size);
+  engine_name_ = choose_engine(options.engine, clipper_->needs(), options.microbatches);
+  engine_ = engine_registry().get(engine_name_).make(
+      EngineContext{&model_, objective_.get(), clipper_.get()});
+}
+
+void DpGradient::check_sampler(const data::BatchSampler& sampler) const {
+  const auto rate = sampler.poisson_rate();
+  if (!rate) {
+    throw std::logic_error(
+        "a private run needs Poisson sampling: the accountant's subsampled-Gaussian analysis "
+        "does not hold for shuffled or fixed-size batches");
+  }
+  if (*rate != sample_rate_) {
+    throw std::logic_error(util::cat("the sampler draws at q = ", *rate,
+                                     " but the private step accounts for q = ", sample_rate_));
+  }
+}
+
+accounting::EpsilonReport DpGradient::epsilon(double delta) const {
+  return accountant_->epsilon(delta);
 }
 
 double DpGradient::noise_std() const {
+  // Microbatches: adding one example moves one microbatch's clipped mean by up
+  // to 2C (see microbatch_engine.cpp), so Delta doubles.
   const double doubling = options_.microbatches > 0 ? 2.0 : 1.0;
   return clipper_->gradient_noise_multiplier(options_.noise_multiplier) * doubling *
          clipper_->sensitivity();
 }
 
 void DpGradient::accumulate_microbatches(const torch::Tensor& x, const torch::Tensor& y,
-                                         std::vector<torch::Tensor>& sums, PhaseClock* clock,
-                                         std::vector<ChunkStats>& out) {
+                                         std::vector<torch::Tensor>& sums,
+                                         util::PhaseClock* clock, std::vector<ChunkStats>& out) {
   const std::int64_t m = options_.microbatches;
   const auto assignment =
       torch::randint(0, m, {x.size(0)}, assignment_generator_, torch::TensorOptions(torch::kLong));
-  const auto order = std::get<1>(assignment.sort(std::optional<bool>(true), /*dim=*/0, /*descending=*/false)).to(x.device());
+  const auto order =
+      std::get<1>(assignment.sort(std::optional<bool>(true), /*dim=*/0, /*descending=*/false))
+          .to(x.device());
   const auto counts = torch::bincount(assignment, /*weights=*/{}, m);
   const auto* c = counts.data_ptr<std::int64_t>();
   std::int64_t start = 0;
@@ -53,70 +81,87 @@ void DpGradient::accumulate_microbatches(const torch::Tensor& x, const torch::Te
   }
 }
 
-DpStepStats DpGradient::compute(const torch::Tensor& x, const torch::Tensor& y, PhaseClock* clock) {
+std::vector<ChunkStats> DpGradient::accumulate(const torch::Tensor& x, const torch::Tensor& y,
+                                               std::vector<torch::Tensor>& sums,
+                                               util::PhaseClock* clock) {
+  std::vector<ChunkStats> parts;
+  if (options_.microbatches > 0) {
+    accumulate_microbatches(x, y, sums, clock, parts);
+    return parts;
+  }
+  const std::int64_t chunk = options_.physical_batch_size > 0
+                                 ? options_.physical_batch_size
+                                 : std::max<std::int64_t>(1, x.size(0));
+  for (std::int64_t start = 0; start < x.size(0); start += chunk) {
+    const std::int64_t n = std::min(chunk, x.size(0) - start);
+    parts.push_back(engine_->accumulate(x.narrow(0, start, n), y.narrow(0, start, n), sums, clock));
+  }
+  return parts;
+}
+
+// Sums the per-example statistics into `stats` with one host transfer, and
+// returns every example's whole-model norm before clipping (on the device).
+torch::Tensor DpGradient::gather_stats(const std::vector<ChunkStats>& parts,
+                                       const torch::Tensor& x, DpStepStats& stats) const {
+  torch::NoGradGuard no_grad;
+  const auto stat_options = x.options().dtype(torch::kFloat64);
+  torch::Tensor norms = torch::zeros({0}, stat_options);
+  torch::Tensor totals = torch::zeros({4}, stat_options);  // loss, score, norm, clipped
+  std::vector<torch::Tensor> all_norms;
+  for (const auto& cs : parts) {
+    if (!cs.losses.defined()) continue;
+    totals += torch::stack({cs.losses.sum().to(torch::kFloat64),
+                            cs.scores.sum().to(torch::kFloat64),
+                            cs.norms.sum().to(torch::kFloat64),
+                            (cs.factors < 1.0).any(1).sum().to(torch::kFloat64)});
+    all_norms.push_back(cs.norms.to(torch::kFloat64));
+  }
+  if (!all_norms.empty()) norms = torch::cat(all_norms);
+  const auto host = totals.cpu();
+  const auto* t = host.data_ptr<double>();
+  stats.loss_sum = t[0];
+  stats.score_sum = t[1];
+  stats.norm_sum = t[2];
+  stats.clipped = static_cast<std::int64_t>(t[3]);
+  return norms;
+}
+
+void DpGradient::add_noise_and_store(std::vector<torch::Tensor>& sums, DpStepStats& stats,
+                                     util::PhaseClock* clock) {
+  util::PhaseScope scope(clock, "noise");
+  torch::NoGradGuard no_grad;
+  stats.noise_std = noise_std();
+  noise_.add_to(sums, stats.noise_std);
+  if (const auto* masks = clipper_->coordinate_masks()) {
+    for (std::size_t k = 0; k < sums.size(); ++k) sums[k].mul_((*masks)[k]);
+  }
+  // Divide by the public expected batch size q N (by m with microbatches), never
+  // by the drawn size, which would leak it.
+  const double divisor = options_.microbatches > 0
+                             ? static_cast<double>(options_.microbatches)
+                             : static_cast<double>(options_.expected_batch_size);
+  for (std::size_t k = 0; k < sums.size(); ++k) {
+    sums[k].mul_(1.0 / divisor);
+    model_.params[k].mutable_grad() = sums[k];
+  }
+}
+
+DpStepStats DpGradient::compute(const torch::Tensor& x, const torch::Tensor& y,
+                                util::PhaseClock* clock) {
   clipper_->begin_step(step_);
   std::vector<torch::Tensor> sums;
   sums.reserve(model_.params.size());
   for (const auto& p : model_.params) sums.push_back(torch::zeros_like(p));
-
   DpStepStats stats;
   stats.batch_size = x.size(0);
   stats.clipper_values = clipper_->log_values();
-  std::vector<ChunkStats> parts;
-  if (options_.microbatches > 0) {
-    accumulate_microbatches(x, y, sums, clock, parts);
-  } else {
-    const std::int64_t chunk = options_.physical_batch_size > 0
-                                   ? options_.physical_batch_size
-                                   : std::max<std::int64_t>(1, x.size(0));
-    for (std::int64_t start = 0; start < x.size(0); start += chunk) {
-      const std::int64_t n = std::min(chunk, x.size(0) - start);
-      parts.push_back(
-          engine_->accumulate(x.narrow(0, start, n), y.narrow(0, start, n), sums, clock));
-    }
-  }
-  // Statistics stay on the device until one host transfer at the end of the step.
-  torch::Tensor norms = torch::zeros({0}, x.options().dtype(torch::kFloat64));
-  {
-    torch::NoGradGuard no_grad;
-    const auto stat_options = x.options().dtype(torch::kFloat64);
-    torch::Tensor totals = torch::zeros({4}, stat_options);  // loss, score, norm, clipped
-    std::vector<torch::Tensor> all_norms;
-    for (const auto& cs : parts) {
-      if (!cs.losses.defined()) continue;
-      totals +=
-          torch::stack({cs.losses.sum().to(torch::kFloat64), cs.scores.sum().to(torch::kFloat64),
-                        cs.norms.sum().to(torch::kFloat64),
-                        (cs.factors < 1.0).any(1).sum().to(torch::kFloat64)});
-      all_norms.push_back(cs.norms.to(torch::kFloat64));
-    }
-    if (!all_norms.empty()) norms = torch::cat(all_norms);
-    const auto host = totals.cpu();
-    const auto* t = host.data_ptr<double>();
-    stats.loss_sum = t[0];
-    stats.score_sum = t[1];
-    stats.norm_sum = t[2];
-    stats.clipped = static_cast<std::int64_t>(t[3]);
-  }
-
-  {
-    PhaseScope scope(clock, "noise");
-    torch::NoGradGuard no_grad;
-    stats.noise_std = noise_std();
-    noise_.add_to(sums, stats.noise_std);
-    if (const auto* masks = clipper_->coordinate_masks()) {
-      for (std::size_t k = 0; k < sums.size(); ++k) sums[k].mul_((*masks)[k]);
-    }
-    const double divisor = options_.microbatches > 0
-                               ? static_cast<double>(options_.microbatches)
-                               : static_cast<double>(options_.expected_batch_size);
-    for (std::size_t k = 0; k < sums.size(); ++k) {
-      sums[k].mul_(1.0 / divisor);
-      model_.params[k].mutable_grad() = sums[k];
-    }
-  }
+  const auto parts = accumulate(x, y, sums, clock);
+  const auto norms = gather_stats(parts, x, stats);
+  add_noise_and_store(sums, stats, clock);
   clipper_->end_step(norms, static_cast<double>(options_.expected_batch_size),
                      options_.noise_multiplier, noise_);
+  // The step is released: record it with exactly the sigma and q it was made with.
+  accountant_->step(options_.noise_multiplier, sample_rate_, 1);
   ++step_;
   return stats;
 }

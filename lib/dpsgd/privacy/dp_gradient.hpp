@@ -8,7 +8,10 @@
 // chunks whose clipped sums are added before the noise is drawn once, so memory
 // is bounded whatever size the Poisson draw has. The noise is drawn even for
 // an empty batch: the accountant counts every step.
-// This is exactly the mechanism the RDP accountant analyses for one step.
+// This is exactly the mechanism the accountants analyse for one step
+// (Mironov, Talwar, Zhang 2019 for RDP): add/remove-one neighbours, Poisson
+// sampling at rate q, Gaussian noise of std sigma * Delta; the accountant is
+// told (sigma, q) by this class itself, after the noise was drawn.
 //
 // Variants, each keeping "noise std = sigma_g * Delta" with the accountant told sigma:
 //  - clippers that release a statistic (adaptive) get sigma_g < sigma so the
@@ -27,21 +30,27 @@
 #include <utility>
 #include <vector>
 
+#include "dpsgd/accounting/accountant.hpp"
+#include "dpsgd/data/sampling/batch_sampler.hpp"
 #include "dpsgd/models/objectives/objective.hpp"
 #include "dpsgd/privacy/clipping/clipper.hpp"
-#include "dpsgd/privacy/per_example/engine_registry.hpp"
 #include "dpsgd/privacy/gaussian_noise.hpp"
 #include "dpsgd/privacy/per_example/gradient_engine.hpp"
 #include "dpsgd/privacy/private_model.hpp"
+#include "dpsgd/util/phase_clock.hpp"
 
 namespace dpsgd::privacy {
 
 struct DpGradientOptions {
-  double noise_multiplier = 1.0;         ///< sigma
-  std::int64_t expected_batch_size = 1;  ///< q N
+  /// sigma: the multiplier of the whole step, the one the accountant records.
+  double noise_multiplier = 1.0;
+  std::int64_t expected_batch_size = 1;  ///< q N, the divisor of the noisy sum
+  std::int64_t dataset_size = 1;         ///< N, so q = expected_batch_size / N
   std::int64_t physical_batch_size = 0;  ///< chunk size; 0 = whole batch at once
   std::int64_t microbatches = 0;         ///< m > 0: TF-Privacy-style microbatches
-  std::uint64_t seed = 0;                ///< microbatch assignment stream
+  /// Engine registry key or auto; resolved against the clipper by choose_engine.
+  std::string engine = "auto";
+  std::uint64_t seed = 0;  ///< microbatch assignment stream
 };
 
 /// What one step saw (sums over the drawn batch; nothing here is privatised:
@@ -57,36 +66,65 @@ struct DpStepStats {
   std::vector<std::pair<std::string, double>> clipper_values;
 };
 
+/// The private step. It owns the step's privacy invariants: q is computed once
+/// here (data::poisson_sample_rate), the accountant is told every step with the
+/// same sigma and q that the noise used, and check_sampler() refuses a sampler
+/// that is not Poisson at that q.
 class DpGradient {
  public:
-  /// Builds the engine with `make_engine` over this object's own copies, so the
-  /// engine's references stay valid for its whole life (the object is not movable).
+  /// Builds the engine (choose_engine) over this object's own copies, so the
+  /// engine's references stay valid for its whole life (the object is not
+  /// movable). Throws std::invalid_argument for impossible settings.
   DpGradient(PrivateModel model, std::shared_ptr<const models::Objective> objective,
-             std::shared_ptr<Clipper> clipper, const EngineFactory& make_engine,
-             GaussianNoise noise, const DpGradientOptions& options);
+             std::shared_ptr<Clipper> clipper, GaussianNoise noise,
+             std::unique_ptr<accounting::Accountant> accountant, const DpGradientOptions& options);
   DpGradient(const DpGradient&) = delete;
   DpGradient& operator=(const DpGradient&) = delete;
+  DpGradient(DpGradient&&) = delete;
+  DpGradient& operator=(DpGradient&&) = delete;
+  ~DpGradient() = default;
 
-  /// Computes the privatised gradient for batch (x, y) and stores it in each
-  /// parameter's .grad(), ready for any optimizer.
-  DpStepStats compute(const torch::Tensor& x, const torch::Tensor& y, PhaseClock* clock = nullptr);
+  /// Throws std::logic_error unless `sampler` draws Poisson batches at exactly
+  /// this step's q: the accountant's analysis holds for nothing else.
+  void check_sampler(const data::BatchSampler& sampler) const;
 
-  [[nodiscard]] const GradientEngine& engine() const { return *engine_; }
+  /// Computes the privatised gradient for batch (x, y), stores it in each
+  /// parameter's .grad(), ready for any optimizer, and records the step with the
+  /// accountant (every step counts, an empty batch included).
+  DpStepStats compute(const torch::Tensor& x, const torch::Tensor& y,
+                      util::PhaseClock* clock = nullptr);
+
+  /// Epsilon at `delta` for the steps taken so far.
+  [[nodiscard]] accounting::EpsilonReport epsilon(double delta) const;
+  [[nodiscard]] const accounting::Accountant& accountant() const { return *accountant_; }
+  /// The engine's registry key (auto resolved).
+  [[nodiscard]] const std::string& engine_name() const { return engine_name_; }
   /// Std of the noise the next step adds to the clipped sum.
   [[nodiscard]] double noise_std() const;
+  [[nodiscard]] double noise_multiplier() const { return options_.noise_multiplier; }
+  [[nodiscard]] double sample_rate() const { return sample_rate_; }
   [[nodiscard]] const Clipper& clipper() const { return *clipper_; }
 
  private:
+  std::vector<ChunkStats> accumulate(const torch::Tensor& x, const torch::Tensor& y,
+                                     std::vector<torch::Tensor>& sums, util::PhaseClock* clock);
+  void accumulate_microbatches(const torch::Tensor& x, const torch::Tensor& y,
+                               std::vector<torch::Tensor>& sums, util::PhaseClock* clock,
+                               std::vector<ChunkStats>& out);
+  torch::Tensor gather_stats(const std::vector<ChunkStats>& parts, const torch::Tensor& x,
+                             DpStepStats& stats) const;
+  void add_noise_and_store(std::vector<torch::Tensor>& sums, DpStepStats& stats,
+                           util::PhaseClock* clock);
+
   PrivateModel model_;
   std::shared_ptr<const models::Objective> objective_;
-  void accumulate_microbatches(const torch::Tensor& x, const torch::Tensor& y,
-                               std::vector<torch::Tensor>& sums, PhaseClock* clock,
-                               std::vector<ChunkStats>& out);
-
   std::shared_ptr<Clipper> clipper_;
+  std::string engine_name_;
   std::unique_ptr<GradientEngine> engine_;
   GaussianNoise noise_;
+  std::unique_ptr<accounting::Accountant> accountant_;
   DpGradientOptions options_;
+  double sample_rate_;
   at::Generator assignment_generator_;
   std::int64_t step_ = 0;
 };

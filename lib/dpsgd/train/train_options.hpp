@@ -2,6 +2,8 @@
 // Typed options of one training run (filled from YAML by config/).
 #include <cstdint>
 
+#include "dpsgd/data/sampling/batch_sampler.hpp"
+
 namespace dpsgd::train {
 
 struct TrainOptions {
@@ -9,15 +11,14 @@ struct TrainOptions {
   std::int64_t batch_size = 256;         ///< expected (Poisson) or fixed batch size
   std::int64_t physical_batch_size = 0;  ///< chunk size for memory; 0 = no chunking
   std::int64_t eval_batch_size = 2048;
-  bool poisson_sampling = true;
+  data::Sampling sampling = data::Sampling::kPoisson;
   std::uint64_t seed = 0;
   /// YAML data.augment.hflip: each drawn training example (image and mask) is
   /// flipped left-right with probability 1/2, independently, from a seeded stream.
   bool augment_hflip = false;
   double flush_every_s = 5.0;
   double log_every_s = 10.0;
-  // Privacy (ignored for non-private runs).
-  double noise_multiplier = 0.0;
+  /// The delta at which epsilon is reported (private runs).
   double delta = 1e-5;
 };
 

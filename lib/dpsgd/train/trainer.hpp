@@ -4,11 +4,11 @@
 // log the row; evaluate on the validation set after every epoch (on the test set
 // when there is no validation split) and on the test set at the end.
 //
-// Privacy invariants kept here: private runs draw every batch with the Poisson
-// sampler at rate q = batch_size / N (never a shuffled loader), the accountant is
-// told about every step that was taken (empty batches included) with the same
-// sigma and q the step used, and the epsilon logged for a step is the epsilon
-// after that step. Augmentation (data.augment.hflip) is applied to the drawn
+// Privacy invariants: private runs draw every batch with the Poisson sampler at
+// rate q = batch_size / N, and the private step refuses any other sampler before
+// the first step (DpGradient::check_sampler); the private step itself tells the
+// accountant about every step it took (empty batches included) with the sigma
+// and q it used; the epsilon logged for a step is the epsilon after that step. Augmentation (data.augment.hflip) is applied to the drawn
 // batch, each example on its own from a separate seeded stream: a per-example
 // transformation leaves the add/remove-one sensitivity bound unchanged.
 #include <memory>
@@ -19,7 +19,6 @@
 #include "dpsgd/data/tensor_dataset.hpp"
 #include "dpsgd/models/model.hpp"
 #include "dpsgd/models/objectives/objective.hpp"
-#include "dpsgd/accounting/accountant.hpp"
 #include "dpsgd/privacy/dp_gradient.hpp"
 #include "dpsgd/train/lr_schedule.hpp"
 #include "dpsgd/train/metrics_log.hpp"
@@ -33,8 +32,8 @@ struct TrainParts {
   data::TensorDataset train;
   data::TensorDataset val;  ///< may be empty (size 0): then test is evaluated every epoch
   data::TensorDataset test;
-  std::unique_ptr<privacy::DpGradient> dp;          ///< null: non-private run
-  std::unique_ptr<accounting::Accountant> accountant;  ///< null: non-private run
+  /// The private step, which also keeps the accountant; null: non-private run.
+  std::unique_ptr<privacy::DpGradient> dp;
   std::unique_ptr<torch::optim::Optimizer> optimizer;
   std::unique_ptr<LrSchedule> lr_schedule;  ///< null: the optimizer's lr throughout
   double base_lr = 0.0;                     ///< the configured lr the schedule scales

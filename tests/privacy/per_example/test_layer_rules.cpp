@@ -66,7 +66,7 @@ std::vector<torch::Tensor> clipped_sum(models::Model& model, const std::string& 
   models::CrossEntropyObjective objective;
   privacy::FlatClipper clipper(c);
   privacy::EngineContext ctx{&pm, &objective, &clipper};
-  auto eng = privacy::engine_registry().get(engine)(ctx);
+  auto eng = privacy::engine_registry().get(engine).make(ctx);
   std::vector<torch::Tensor> sums;
   for (const auto& p : pm.params) sums.push_back(torch::zeros_like(p));
   auto stats = eng->accumulate(x, y, sums, nullptr);

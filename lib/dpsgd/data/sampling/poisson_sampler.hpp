@@ -19,17 +19,20 @@
 
 #include <torch/torch.h>
 
+#include "dpsgd/data/sampling/batch_sampler.hpp"
+
 namespace dpsgd::data {
 
-class PoissonSampler {
+class PoissonSampler final : public BatchSampler {
  public:
   /// Throws std::invalid_argument unless dataset_size > 0 and 0 < sample_rate <= 1.
   PoissonSampler(std::int64_t dataset_size, double sample_rate, std::uint64_t seed);
 
   /// Next batch: an int64 CPU tensor of sorted, distinct indices in [0, n).
-  torch::Tensor next();
+  torch::Tensor next() override;
 
   double sample_rate() const { return sample_rate_; }
+  [[nodiscard]] std::optional<double> poisson_rate() const override { return sample_rate_; }
   std::int64_t dataset_size() const { return dataset_size_; }
   /// round(q * n), the mean batch size; for logs and memory planning only, the
   /// actual batches vary around it.

@@ -6,13 +6,16 @@
 
 #include <torch/torch.h>
 
+#include "dpsgd/data/sampling/batch_sampler.hpp"
+
 namespace dpsgd::data {
 
-class ShuffleSampler {
+class ShuffleSampler final : public BatchSampler {
  public:
   ShuffleSampler(std::int64_t dataset_size, std::int64_t batch_size, std::uint64_t seed);
   /// Indices of the next batch (int64, CPU); reshuffles when an epoch is used up.
-  torch::Tensor next();
+  torch::Tensor next() override;
+  [[nodiscard]] std::optional<double> poisson_rate() const override { return std::nullopt; }
 
  private:
   std::int64_t size_;

@@ -48,7 +48,6 @@ class TappedLayer {
 
   /// Not owning: the privacy layer keeps the tap alive while it is installed.
   void set_tap(LayerTap* tap) { tap_ = tap; }
-  [[nodiscard]] LayerTap* tap() const { return tap_; }
 
  protected:
   torch::Tensor tapped_forward(const torch::Tensor& input) {

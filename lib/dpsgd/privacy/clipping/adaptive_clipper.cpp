@@ -64,4 +64,33 @@ std::vector<std::pair<std::string, double>> AdaptiveClipper::log_values() const 
   return {{"max_grad_norm", threshold_}};
 }
 
+ClippingMode adaptive_clipping_mode() {
+  return {{"max_grad_norm", "target_quantile", "quantile_lr", "count_noise_std"},
+          [](util::OptionReader& reader) {
+            ClippingSpec spec;
+            AdaptiveClippingOptions o;
+            o.initial_threshold = read_max_grad_norm(reader);
+            reader.read_double(
+                "target_quantile", o.target_quantile, [](double v) { return v > 0 && v < 1; },
+                "a number in (0, 1)");
+            reader.read_double(
+                "quantile_lr", o.learning_rate, [](double v) { return v > 0; }, "a number > 0");
+            reader.read_double(
+                "count_noise_std", o.count_noise_std, [](double v) { return v > 0; },
+                "a number > 0 (examples; default expected batch / 20)");
+            spec.max_grad_norm = o.initial_threshold;
+            spec.needs = {/*coordinate_masks=*/false, /*per_example_count=*/true};
+            spec.echo = {{"max_grad_norm", o.initial_threshold},
+                         {"target_quantile", o.target_quantile},
+                         {"quantile_lr", o.learning_rate}};
+            if (o.count_noise_std > 0) spec.echo["count_noise_std"] = o.count_noise_std;
+            spec.make = [o](const PrivateModel&,
+                            const ClippingRunFacts& run) -> std::shared_ptr<Clipper> {
+              return std::make_shared<AdaptiveClipper>(o, run.expected_batch_size,
+                                                       run.noise_multiplier);
+            };
+            return spec;
+          }};
+}
+
 }  // namespace dpsgd::privacy

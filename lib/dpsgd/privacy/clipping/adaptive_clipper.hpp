@@ -19,6 +19,7 @@
 // C_{t+1} depends on the data only through the noisy b_t, so using it later is
 // post-processing. Defaults follow the paper: gamma 0.5, eta_C 0.2, sigma_b = qN/20.
 #include "dpsgd/privacy/clipping/clipper.hpp"
+#include "dpsgd/privacy/clipping/clipping_mode.hpp"
 
 namespace dpsgd::privacy {
 
@@ -37,6 +38,7 @@ class AdaptiveClipper final : public Clipper {
   [[nodiscard]] double sensitivity() const override { return threshold_; }
   [[nodiscard]] std::string name() const override { return "adaptive"; }
   [[nodiscard]] double gradient_noise_multiplier(double sigma) const override;
+  [[nodiscard]] ClippingNeeds needs() const override { return {false, true}; }
   void end_step(const torch::Tensor& norms, double expected_batch_size, double sigma,
                 GaussianNoise& noise) override;
   [[nodiscard]] std::vector<std::pair<std::string, double>> log_values() const override;
@@ -52,5 +54,9 @@ class AdaptiveClipper final : public Clipper {
   double count_noise_std_;
   double last_fraction_;
 };
+
+/// YAML mode `adaptive`: keys max_grad_norm (the initial C), target_quantile,
+/// quantile_lr, count_noise_std.
+ClippingMode adaptive_clipping_mode();
 
 }  // namespace dpsgd::privacy

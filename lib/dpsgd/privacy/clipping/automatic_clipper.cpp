@@ -1,5 +1,7 @@
 #include "dpsgd/privacy/clipping/automatic_clipper.hpp"
 
+#include "dpsgd/privacy/clipping/layer_thresholds.hpp"
+
 #include <cmath>
 #include <stdexcept>
 
@@ -30,6 +32,60 @@ torch::Tensor AutomaticClipper::factors(const torch::Tensor& sq_norms) const {
   // AUTO-V: C/||g||; a zero gradient has no direction, and 0 keeps it at 0
   // (C/0 = inf would turn 0 * inf into NaN).
   return groups_.expand(torch::where(norms > 0, c / norms, torch::zeros_like(norms)));
+}
+
+namespace {
+
+struct AutomaticOptions {
+  LayerThresholdOptions layers;
+  AutomaticVariant variant = AutomaticVariant::kS;
+  double gamma = 0.01;
+};
+
+AutomaticOptions read_automatic(util::OptionReader& reader) {
+  AutomaticOptions o;
+  o.layers = read_layer_thresholds(reader, /*always_per_layer=*/false);
+  std::string variant = "s";
+  reader.read_string("variant", variant, "s or v (AUTO-S or AUTO-V)");
+  if (variant == "v") {
+    o.variant = AutomaticVariant::kV;
+  } else if (variant != "s") {
+    reader.reject("variant", "s or v (AUTO-S or AUTO-V)");
+  }
+  if (o.variant == AutomaticVariant::kV && reader.has("gamma")) {
+    reader.reject("gamma", "no value with variant v (AUTO-V is gamma = 0)");
+  }
+  reader.read_double(
+      "gamma", o.gamma, [](double v) { return v > 0; }, "a number > 0");
+  return o;
+}
+
+}  // namespace
+
+ClippingMode automatic_clipping_mode() {
+  return {{"max_grad_norm", "per_layer", "layer_max_grad_norms", "variant", "gamma"},
+          [](util::OptionReader& reader) {
+            ClippingSpec spec;
+            const double c = read_max_grad_norm(reader);
+            const auto o = read_automatic(reader);
+            spec.max_grad_norm = c;
+            spec.echo = {{"max_grad_norm", c}};
+            echo_layer_thresholds(o.layers, /*per_layer_is_key=*/true, spec.echo);
+            const bool v = o.variant == AutomaticVariant::kV;
+            spec.echo["variant"] = v ? "v" : "s";
+            if (!v) spec.echo["gamma"] = o.gamma;
+            spec.make = [c, o](const PrivateModel& model,
+                               const ClippingRunFacts&) -> std::shared_ptr<Clipper> {
+              auto groups = o.layers.per_layer ? NormGroups::per_layer(model)
+                                               : NormGroups::whole_model(model.num_params());
+              auto thresholds =
+                  group_thresholds(c, o.layers.layer_max_grad_norms, groups.size());
+              const double gamma = o.variant == AutomaticVariant::kV ? 0.0 : o.gamma;
+              return std::make_shared<AutomaticClipper>(o.variant, gamma, std::move(groups),
+                                                        std::move(thresholds));
+            };
+            return spec;
+          }};
 }
 
 }  // namespace dpsgd::privacy

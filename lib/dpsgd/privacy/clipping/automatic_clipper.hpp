@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "dpsgd/privacy/clipping/clipper.hpp"
+#include "dpsgd/privacy/clipping/clipping_mode.hpp"
 #include "dpsgd/privacy/clipping/norm_groups.hpp"
 
 namespace dpsgd::privacy {
@@ -40,5 +41,9 @@ class AutomaticClipper final : public Clipper {
   std::vector<double> thresholds_;
   double sensitivity_;
 };
+
+/// YAML mode `automatic`: keys max_grad_norm, per_layer, layer_max_grad_norms,
+/// variant (s | v), gamma (AUTO-S only).
+ClippingMode automatic_clipping_mode();
 
 }  // namespace dpsgd::privacy

@@ -23,6 +23,17 @@
 
 namespace dpsgd::privacy {
 
+/// What a clipping method needs from the per-example engine; the one owner of
+/// engine compatibility (per_example/engine_choice.hpp) decides from this.
+struct ClippingNeeds {
+  /// Masks coordinates of every per-example gradient before its norm is taken
+  /// (random sparsification): needs materialised per-example gradients.
+  bool coordinate_masks = false;
+  /// Releases a statistic counted per example (adaptive clipping's noisy count),
+  /// whose sensitivity analysis does not hold for microbatches.
+  bool per_example_count = false;
+};
+
 class Clipper {
  public:
   virtual ~Clipper() = default;
@@ -41,9 +52,9 @@ class Clipper {
   [[nodiscard]] virtual const std::vector<torch::Tensor>* coordinate_masks() const {
     return nullptr;
   }
-  /// Whether coordinate_masks() can ever be non-null (engines that cannot
-  /// mask per-example gradients refuse such clippers at construction).
-  [[nodiscard]] virtual bool uses_coordinate_masks() const { return false; }
+  /// What this clipper needs from the engine (engines that cannot provide it
+  /// are refused before any step).
+  [[nodiscard]] virtual ClippingNeeds needs() const { return {}; }
   /// The noise multiplier for the gradient so that the whole step (the gradient
   /// plus any statistic the clipper releases, each with Gaussian noise) is a
   /// Gaussian mechanism with total noise multiplier `sigma`, the one the

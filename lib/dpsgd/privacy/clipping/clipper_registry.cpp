@@ -1,67 +1,29 @@
 #include "dpsgd/privacy/clipping/clipper_registry.hpp"
 
+#include <algorithm>
+#include <stdexcept>
+
 #include "dpsgd/privacy/clipping/adaptive_clipper.hpp"
+#include "dpsgd/privacy/clipping/automatic_clipper.hpp"
 #include "dpsgd/privacy/clipping/flat_clipper.hpp"
 #include "dpsgd/privacy/clipping/per_layer_clipper.hpp"
 #include "dpsgd/privacy/clipping/random_sparsification.hpp"
+#include "dpsgd/util/json_option_reader.hpp"
 
 namespace dpsgd::privacy {
-namespace {
-
-NormGroups groups_for(bool per_layer, const PrivateModel& model) {
-  return per_layer ? NormGroups::per_layer(model) : NormGroups::whole_model(model.num_params());
-}
-
-// Flat or per-layer min(1, C/||g||) clipping: the base of random sparsification.
-std::unique_ptr<Clipper> norm_clipper(const ClippingOptions& o, const PrivateModel& model) {
-  if (!o.per_layer) return std::make_unique<FlatClipper>(o.max_grad_norm);
-  auto groups = NormGroups::per_layer(model);
-  auto thresholds = group_thresholds(o.max_grad_norm, o.layer_max_grad_norms, groups.size());
-  return std::make_unique<PerLayerClipper>(std::move(groups), std::move(thresholds));
-}
-
-}  // namespace
 
 void register_builtin_clippers(ClipperRegistry& registry) {
   registry.add("flat", "min(1, C/||g_i||) over the whole model (Abadi et al. 2016)",
-               [](const ClippingOptions& o, const PrivateModel&,
-                  const ClippingRunFacts&) -> std::shared_ptr<Clipper> {
-                 return std::make_shared<FlatClipper>(o.max_grad_norm);
-               });
+               flat_clipping_mode());
   registry.add("per_layer", "min(1, C_l/||g_il||) per layer, C_l = C/sqrt(L) or a list",
-               [](const ClippingOptions& o, const PrivateModel& model,
-                  const ClippingRunFacts&) -> std::shared_ptr<Clipper> {
-                 ClippingOptions per_layer = o;
-                 per_layer.per_layer = true;
-                 return norm_clipper(per_layer, model);
-               });
+               per_layer_clipping_mode());
   registry.add("automatic", "AUTO-S/AUTO-V normalisation C/(||g_i|| + gamma) (Bu et al. 2022)",
-               [](const ClippingOptions& o, const PrivateModel& model,
-                  const ClippingRunFacts&) -> std::shared_ptr<Clipper> {
-                 auto groups = groups_for(o.per_layer, model);
-                 auto thresholds =
-                     group_thresholds(o.max_grad_norm, o.layer_max_grad_norms, groups.size());
-                 const double gamma = o.automatic_variant == AutomaticVariant::kV ? 0.0 : o.gamma;
-                 return std::make_shared<AutomaticClipper>(
-                     o.automatic_variant, gamma, std::move(groups), std::move(thresholds));
-               });
-  registry.add(
-      "random_sparsification",
-      "random coordinate mask before clipping, gradual cooling (Zhu & Blaschko 2023)",
-      [](const ClippingOptions& o, const PrivateModel& model,
-         const ClippingRunFacts& run) -> std::shared_ptr<Clipper> {
-        SparsificationSchedule schedule{o.final_rate, o.refresh, run.steps_per_epoch, run.epochs};
-        return std::make_shared<RandomSparsificationClipper>(norm_clipper(o, model), schedule,
-                                                             model.params, run.seed);
-      });
+               automatic_clipping_mode());
+  registry.add("random_sparsification",
+               "random coordinate mask before clipping, gradual cooling (Zhu & Blaschko 2023)",
+               random_sparsification_clipping_mode());
   registry.add("adaptive", "quantile-tracking threshold with a noisy count (Andrew et al. 2021)",
-               [](const ClippingOptions& o, const PrivateModel&,
-                  const ClippingRunFacts& run) -> std::shared_ptr<Clipper> {
-                 AdaptiveClippingOptions a{o.max_grad_norm, o.target_quantile, o.quantile_lr,
-                                           o.count_noise_std};
-                 return std::make_shared<AdaptiveClipper>(a, run.expected_batch_size,
-                                                          run.noise_multiplier);
-               });
+               adaptive_clipping_mode());
 }
 
 const ClipperRegistry& clipper_registry() {
@@ -71,6 +33,20 @@ const ClipperRegistry& clipper_registry() {
     return r;
   }();
   return registry;
+}
+
+ClippingSpec make_clipping_spec(const std::string& mode, const nlohmann::json& options) {
+  const auto& entry = clipper_registry().get(mode);
+  for (const auto& [key, value] : options.items()) {
+    if (std::find(entry.keys.begin(), entry.keys.end(), key) == entry.keys.end()) {
+      throw std::invalid_argument("clipping mode '" + mode + "' has no key '" + key + "'");
+    }
+  }
+  util::JsonOptionReader reader(options, "privacy.clipping");
+  auto spec = entry.read(reader);
+  spec.mode = mode;
+  spec.echo["mode"] = mode;
+  return spec;
 }
 
 }  // namespace dpsgd::privacy

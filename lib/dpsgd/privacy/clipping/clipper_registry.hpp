@@ -1,46 +1,26 @@
 #pragma once
-// Clipper registry, keyed by YAML `privacy.clipping.mode`. Each factory gets
-// the typed clipping options, the checked model (per-layer methods need its
-// layers) and the facts of the run the clipper will serve.
-#include <cstdint>
-#include <functional>
-#include <memory>
-#include <vector>
+// Clipping-mode registry, keyed by YAML `privacy.clipping.mode`. Each entry is a
+// ClippingMode (clipping_mode.hpp): the keys the mode owns, and the reader that
+// turns them into a ClippingSpec, which makes the clipper once the model is known.
+#include <string>
 
-#include "dpsgd/privacy/clipping/automatic_clipper.hpp"
-#include "dpsgd/privacy/clipping/clipper.hpp"
-#include "dpsgd/privacy/private_model.hpp"
+#include <nlohmann/json.hpp>
+
+#include "dpsgd/privacy/clipping/clipping_mode.hpp"
 #include "dpsgd/util/registry.hpp"
 
 namespace dpsgd::privacy {
 
-struct ClippingOptions {
-  double max_grad_norm = 1.0;                ///< C (the initial C for adaptive)
-  std::vector<double> layer_max_grad_norms;  ///< per-layer C_l; empty: C / sqrt(L) each
-  bool per_layer = false;  ///< automatic, random_sparsification: the per-layer variant
-  AutomaticVariant automatic_variant = AutomaticVariant::kS;
-  double gamma = 0.01;           ///< AUTO-S stability constant
-  double final_rate = 0.9;       ///< random sparsification: final dropped fraction
-  std::int64_t refresh = 1;      ///< random sparsification: mask redraws per epoch
-  double target_quantile = 0.5;  ///< adaptive
-  double quantile_lr = 0.2;      ///< adaptive: eta_C
-  double count_noise_std = 0.0;  ///< adaptive: sigma_b; 0 = expected batch / 20
-};
+using ClipperRegistry = util::Registry<ClippingMode>;
 
-/// What a clipper may need to know about the run (not user options).
-struct ClippingRunFacts {
-  double expected_batch_size = 1.0;  ///< q N
-  double noise_multiplier = 0.0;     ///< the accountant's sigma
-  std::int64_t steps_per_epoch = 1;
-  std::int64_t epochs = 1;
-  std::uint64_t seed = 0;  ///< for the clipper's own random choices
-};
-
-using ClipperFactory = std::function<std::shared_ptr<Clipper>(
-    const ClippingOptions&, const PrivateModel&, const ClippingRunFacts&)>;
-using ClipperRegistry = util::Registry<ClipperFactory>;
-
+/// One line per mode; each mode is one file pair (the clipper and its mode).
 void register_builtin_clippers(ClipperRegistry& registry);
 const ClipperRegistry& clipper_registry();
+
+/// The spec of `mode` with the given options (a JSON object of the mode's keys),
+/// for code and tests that build a run without a YAML file; throws
+/// std::invalid_argument on an unknown key or a bad value.
+ClippingSpec make_clipping_spec(const std::string& mode,
+                                const nlohmann::json& options = nlohmann::json::object());
 
 }  // namespace dpsgd::privacy

@@ -17,4 +17,17 @@ torch::Tensor FlatClipper::factors(const torch::Tensor& sq_norms) const {
   return (max_grad_norm_ / norms).clamp_max(1.0).expand_as(sq_norms);
 }
 
+ClippingMode flat_clipping_mode() {
+  return {{"max_grad_norm"}, [](util::OptionReader& reader) {
+            ClippingSpec spec;
+            const double c = read_max_grad_norm(reader);
+            spec.max_grad_norm = c;
+            spec.echo = {{"max_grad_norm", c}};
+            spec.make = [c](const PrivateModel&, const ClippingRunFacts&) {
+              return std::make_shared<FlatClipper>(c);
+            };
+            return spec;
+          }};
+}
+
 }  // namespace dpsgd::privacy

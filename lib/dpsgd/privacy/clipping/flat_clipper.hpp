@@ -5,6 +5,7 @@
 // (Floating-point rounding can leave ||c_i g_i|| above C by a few ulps; the
 // tests bound it at relative 1e-12 in float64.)
 #include "dpsgd/privacy/clipping/clipper.hpp"
+#include "dpsgd/privacy/clipping/clipping_mode.hpp"
 
 namespace dpsgd::privacy {
 
@@ -19,5 +20,8 @@ class FlatClipper final : public Clipper {
  private:
   double max_grad_norm_;
 };
+
+/// YAML mode `flat`: keys max_grad_norm.
+ClippingMode flat_clipping_mode();
 
 }  // namespace dpsgd::privacy

@@ -22,7 +22,6 @@ class NormGroups {
   static NormGroups per_layer(const PrivateModel& model);
 
   [[nodiscard]] std::int64_t size() const { return num_groups_; }
-  [[nodiscard]] bool is_whole_model() const { return num_groups_ == 1 && whole_; }
   /// (B, P) -> (B, G): sums of the squared norms of each group's parameters.
   [[nodiscard]] torch::Tensor group(const torch::Tensor& sq_norms) const;
   /// (B, G) -> (B, P): each parameter gets its group's factor.

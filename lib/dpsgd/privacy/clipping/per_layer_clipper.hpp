@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "dpsgd/privacy/clipping/clipper.hpp"
+#include "dpsgd/privacy/clipping/clipping_mode.hpp"
 #include "dpsgd/privacy/clipping/norm_groups.hpp"
 
 namespace dpsgd::privacy {
@@ -28,5 +29,8 @@ class PerLayerClipper final : public Clipper {
   std::vector<double> thresholds_;
   double sensitivity_;
 };
+
+/// YAML mode `per_layer`: keys max_grad_norm, layer_max_grad_norms.
+ClippingMode per_layer_clipping_mode();
 
 }  // namespace dpsgd::privacy

@@ -1,5 +1,7 @@
 #include "dpsgd/privacy/clipping/random_sparsification.hpp"
 
+#include "dpsgd/privacy/clipping/layer_thresholds.hpp"
+
 #include "dpsgd/util/seeds.hpp"
 
 #include <algorithm>
@@ -76,6 +78,33 @@ void RandomSparsificationClipper::redraw(double rate) {
 
 std::vector<std::pair<std::string, double>> RandomSparsificationClipper::log_values() const {
   return {{"sparsification_rate", rate_}};
+}
+
+ClippingMode random_sparsification_clipping_mode() {
+  return {{"max_grad_norm", "per_layer", "layer_max_grad_norms", "final_rate", "refresh"},
+          [](util::OptionReader& reader) {
+            ClippingSpec spec;
+            const double c = read_max_grad_norm(reader);
+            const auto layers = read_layer_thresholds(reader, /*always_per_layer=*/false);
+            double final_rate = 0.9;
+            std::int64_t refresh = 1;
+            reader.read_double(
+                "final_rate", final_rate, [](double v) { return v >= 0 && v < 1; },
+                "a number in [0, 1)");
+            reader.read_int("refresh", refresh, 1, "an integer >= 1 (mask redraws per epoch)");
+            spec.max_grad_norm = c;
+            spec.needs = {/*coordinate_masks=*/true, /*per_example_count=*/false};
+            spec.echo = {{"max_grad_norm", c}, {"final_rate", final_rate}, {"refresh", refresh}};
+            echo_layer_thresholds(layers, /*per_layer_is_key=*/true, spec.echo);
+            spec.make = [=](const PrivateModel& model,
+                            const ClippingRunFacts& run) -> std::shared_ptr<Clipper> {
+              SparsificationSchedule schedule{final_rate, refresh, run.steps_per_epoch,
+                                              run.epochs};
+              return std::make_shared<RandomSparsificationClipper>(
+                  make_norm_clipper(c, layers, model), schedule, model.params, run.seed);
+            };
+            return spec;
+          }};
 }
 
 }  // namespace dpsgd::privacy

@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "dpsgd/privacy/clipping/clipper.hpp"
+#include "dpsgd/privacy/clipping/clipping_mode.hpp"
 
 namespace dpsgd::privacy {
 
@@ -55,7 +56,7 @@ class RandomSparsificationClipper final : public Clipper {
   [[nodiscard]] const std::vector<torch::Tensor>* coordinate_masks() const override {
     return &masks_;
   }
-  [[nodiscard]] bool uses_coordinate_masks() const override { return true; }
+  [[nodiscard]] ClippingNeeds needs() const override { return {true, false}; }
   [[nodiscard]] std::vector<std::pair<std::string, double>> log_values() const override;
 
   [[nodiscard]] double current_rate() const { return rate_; }
@@ -71,5 +72,9 @@ class RandomSparsificationClipper final : public Clipper {
   std::int64_t period_ = -1;
   double rate_ = 0.0;
 };
+
+/// YAML mode `random_sparsification`: keys max_grad_norm, per_layer,
+/// layer_max_grad_norms, final_rate, refresh.
+ClippingMode random_sparsification_clipping_mode();
 
 }  // namespace dpsgd::privacy

@@ -104,15 +104,6 @@ class GhostEngine final : public GradientEngine {
 }  // namespace
 
 std::unique_ptr<GradientEngine> make_ghost_engine(const EngineContext& context) {
-  if (context.clipper->uses_coordinate_masks()) {
-    throw std::invalid_argument(
-        "engine 'ghost' cannot apply clipping mode '" + context.clipper->name() +
-        "': its coordinate mask changes each example's norm, which ghost norms cannot see "
-        "without materialising the gradients; use engine materialize, loop or auto");
-  }
-  if (context.microbatches > 0) {
-    throw std::invalid_argument("engine 'ghost' does not do microbatches; use engine loop or auto");
-  }
   return std::make_unique<GhostEngine>(context);
 }
 

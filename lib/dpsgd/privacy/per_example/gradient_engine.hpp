@@ -47,9 +47,6 @@ struct EngineContext {
   const PrivateModel* model = nullptr;
   const models::Objective* objective = nullptr;
   const Clipper* clipper = nullptr;
-  /// > 0: TF-Privacy-style microbatches; each accumulate() call is then one
-  /// microbatch whose mean gradient is clipped (see microbatch_engine.cpp).
-  std::int64_t microbatches = 0;
 };
 
 std::unique_ptr<GradientEngine> make_loop_engine(const EngineContext& context);

@@ -72,7 +72,6 @@ void apply_coordinate_mask(const Clipper& clipper, std::size_t k, torch::Tensor&
 }
 
 std::unique_ptr<GradientEngine> make_loop_engine(const EngineContext& context) {
-  if (context.microbatches > 0) return make_microbatch_engine(context);
   return std::make_unique<LoopEngine>(context);
 }
 

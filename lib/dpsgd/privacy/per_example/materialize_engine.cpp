@@ -58,10 +58,6 @@ class MaterializeEngine final : public GradientEngine {
 }  // namespace
 
 std::unique_ptr<GradientEngine> make_materialize_engine(const EngineContext& context) {
-  if (context.microbatches > 0) {
-    throw std::invalid_argument(
-        "engine 'materialize' does not do microbatches; use engine loop or auto");
-  }
   return std::make_unique<MaterializeEngine>(context);
 }
 

@@ -17,7 +17,7 @@ namespace {
 class MicrobatchEngine final : public GradientEngine {
  public:
   explicit MicrobatchEngine(const EngineContext& context) : context_(context) {}
-  [[nodiscard]] std::string name() const override { return "loop (microbatches)"; }
+  [[nodiscard]] std::string name() const override { return "microbatch"; }
 
   ChunkStats accumulate(const torch::Tensor& x, const torch::Tensor& y,
                         std::vector<torch::Tensor>& sums, PhaseClock* clock) override {

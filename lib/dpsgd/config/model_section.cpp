@@ -1,0 +1,20 @@
+#include "dpsgd/config/sections.hpp"
+#include "dpsgd/models/zoo/model_registry.hpp"
+
+namespace dpsgd::config {
+
+void read_model_section(Section& top, ExperimentConfig& c) {
+  Section model(top.get("model"), "model", top.file());
+  auto& o = c.model.options;
+  model.read_name("name", c.model.name, models::model_registry());
+  model.read_int("num_classes", o.num_classes, 2, "an integer >= 2");
+  model.read_int("base_filters", o.base_filters, 1, "an integer >= 1");
+  model.read_int("norm_groups", o.norm_groups, 1, "an integer >= 1 dividing base_filters");
+  if (o.base_filters % o.norm_groups != 0) {
+    model.fail(model.key("norm_groups"), std::to_string(o.norm_groups),
+               "a divisor of model.base_filters (" + std::to_string(o.base_filters) + ")");
+  }
+  model.finish();
+}
+
+}  // namespace dpsgd::config

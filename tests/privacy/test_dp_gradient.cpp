@@ -1,0 +1,88 @@
+// The private step's own invariants (privacy/dp_gradient.hpp): it refuses a
+// sampler that is not Poisson at its q, and it tells the accountant exactly the
+// sigma and q of every step it took, the empty batch included.
+#include <catch2/catch.hpp>
+
+#include "dpsgd/data/sampling/batch_sampler.hpp"
+#include "dpsgd/data/sampling/poisson_sampler.hpp"
+#include "dpsgd/data/sampling/shuffle_sampler.hpp"
+#include "dpsgd/models/objectives/objective.hpp"
+#include "dpsgd/models/zoo/model_registry.hpp"
+#include "dpsgd/train/trainer.hpp"
+#include "tests/helpers/private_step.hpp"
+
+namespace {
+
+using namespace dpsgd;
+
+struct Fixture {
+  models::ModelPtr model = models::model_registry().get("tanh_cnn")(models::ModelOptions{});
+  privacy::PrivateModel pm = privacy::inspect_model(*model);
+  std::shared_ptr<models::CrossEntropyObjective> objective =
+      std::make_shared<models::CrossEntropyObjective>();
+  std::unique_ptr<privacy::DpGradient> dp(double sigma, std::int64_t batch, std::int64_t n) {
+    auto options = test::dp_options(sigma, batch, 0, "ghost");
+    options.dataset_size = n;
+    return test::make_dp(pm, objective, test::make_clipper("flat", {{"max_grad_norm", 1.0}}, pm),
+                         options);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("private step: q is batch / N, and only a Poisson sampler at that q passes",
+          "[dpstep]") {
+  Fixture f;
+  auto dp = f.dp(1.3, 16, 400);
+  REQUIRE(dp->sample_rate() == data::poisson_sample_rate(16, 400));
+  REQUIRE(dp->sample_rate() == 0.04);
+  REQUIRE_NOTHROW(dp->check_sampler(data::PoissonSampler(400, 0.04, 1)));
+  REQUIRE_THROWS_WITH(dp->check_sampler(data::ShuffleSampler(400, 16, 1)),
+                      Catch::Contains("Poisson"));
+  REQUIRE_THROWS_WITH(dp->check_sampler(data::PoissonSampler(400, 0.05, 1)),
+                      Catch::Contains("q = 0.04"));
+  REQUIRE(data::make_sampler(data::Sampling::kPoisson, 400, 16, 1)->poisson_rate() == 0.04);
+  REQUIRE_FALSE(data::make_sampler(data::Sampling::kShuffle, 400, 16, 1)->poisson_rate());
+  REQUIRE_THROWS_AS(f.dp(1.0, 500, 400), std::invalid_argument);  // q > 1
+}
+
+TEST_CASE("private step: the accountant records every step with the step's own sigma and q",
+          "[dpstep]") {
+  Fixture f;
+  auto dp = f.dp(1.7, 10, 250);
+  REQUIRE(dp->accountant().history().empty());
+  REQUIRE(accounting::reported_epsilon(dp->epsilon(1e-5)) == 0.0);
+  const auto x = torch::rand({3, 1, 28, 28});
+  const auto y = torch::randint(0, 10, {3}, torch::kInt64);
+  dp->compute(x, y);
+  dp->compute(x.narrow(0, 0, 0), y.narrow(0, 0, 0));  // an empty Poisson draw is a step too
+  dp->compute(x, y);
+  const auto& h = dp->accountant().history();
+  REQUIRE(h.size() == 1);
+  REQUIRE(h[0].steps == 3);
+  REQUIRE(h[0].noise_multiplier == 1.7);
+  REQUIRE(h[0].sample_rate == dp->sample_rate());
+  REQUIRE(accounting::reported_epsilon(dp->epsilon(1e-5)) > 0.0);
+}
+
+TEST_CASE("training refuses a private run whose sampler is not Poisson", "[dpstep][train]") {
+  Fixture f;
+  train::TrainParts parts;
+  parts.model = f.model;
+  parts.objective = f.objective;
+  const auto x = torch::rand({64, 1, 28, 28});
+  const auto y = torch::randint(0, 10, {64}, torch::kInt64);
+  parts.train = data::TensorDataset{x, y};
+  parts.test = data::TensorDataset{x, y};
+  parts.optimizer = std::make_unique<torch::optim::SGD>(f.model->parameters(),
+                                                        torch::optim::SGDOptions(0.1));
+  parts.dp = f.dp(1.0, 8, 64);
+  train::TrainOptions options;
+  options.batch_size = 8;
+  options.sampling = data::Sampling::kShuffle;
+  const auto dir = std::filesystem::temp_directory_path() / "dpsgd_test_dp_gradient_metrics.json";
+  train::MetricsLog log(dir, 0.0);
+  REQUIRE_THROWS_WITH(train::run_training(parts, options, log, "r", torch::kCPU),
+                      Catch::Contains("Poisson"));
+  REQUIRE(parts.dp->accountant().history().empty());  // refused before any step
+}
