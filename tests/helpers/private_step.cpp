@@ -26,10 +26,10 @@ std::unique_ptr<privacy::DpGradient> make_dp(const privacy::PrivateModel& model,
                                              std::shared_ptr<privacy::Clipper> clipper,
                                              const privacy::DpGradientOptions& options,
                                              std::uint64_t noise_seed) {
-  return std::make_unique<privacy::DpGradient>(
-      model, std::move(objective), std::move(clipper),
-      privacy::GaussianNoise(noise_seed, torch::kCPU),
-      std::make_unique<accounting::RdpAccountant>(), options);
+  return std::make_unique<privacy::DpGradient>(model, std::move(objective), std::move(clipper),
+                                               privacy::GaussianNoise(noise_seed, torch::kCPU),
+                                               std::make_unique<accounting::RdpAccountant>(),
+                                               options);
 }
 
 std::shared_ptr<privacy::Clipper> make_clipper(const std::string& mode,

@@ -3,11 +3,11 @@
 #include <catch2/catch.hpp>
 
 #include "dpsgd/models/objectives/objective.hpp"
-#include "dpsgd/privacy/per_example/activation_capture.hpp"
 #include "dpsgd/privacy/clipping/flat_clipper.hpp"
+#include "dpsgd/privacy/per_example/activation_capture.hpp"
 #include "dpsgd/privacy/per_example/layer_rule.hpp"
-#include "dpsgd/privacy/private_model.hpp"
 #include "dpsgd/privacy/per_example/tapped_pass.hpp"
+#include "dpsgd/privacy/private_model.hpp"
 
 namespace dpsgd::test {
 

@@ -1,6 +1,7 @@
 // The private step's own invariants (privacy/dp_gradient.hpp): it refuses a
 // sampler that is not Poisson at its q, and it tells the accountant exactly the
-// sigma and q of every step it took, the empty batch included.
+// sigma and q of every step it took, the empty batch included; with sigma = 0 and
+// a huge C it is the non-private gradient divided by the expected batch size.
 #include <catch2/catch.hpp>
 
 #include "dpsgd/data/sampling/batch_sampler.hpp"
@@ -8,12 +9,13 @@
 #include "dpsgd/data/sampling/shuffle_sampler.hpp"
 #include "dpsgd/models/objectives/objective.hpp"
 #include "dpsgd/models/zoo/model_registry.hpp"
+#include "dpsgd/privacy/clipping/flat_clipper.hpp"
 #include "dpsgd/train/trainer.hpp"
 #include "tests/helpers/private_step.hpp"
 
-namespace {
-
 using namespace dpsgd;
+
+namespace {
 
 struct Fixture {
   models::ModelPtr model = models::model_registry().get("tanh_cnn")(models::ModelOptions{});
@@ -30,8 +32,7 @@ struct Fixture {
 
 }  // namespace
 
-TEST_CASE("private step: q is batch / N, and only a Poisson sampler at that q passes",
-          "[dpstep]") {
+TEST_CASE("private step: q is batch / N, and only a Poisson sampler at that q passes", "[dpstep]") {
   Fixture f;
   auto dp = f.dp(1.3, 16, 400);
   REQUIRE(dp->sample_rate() == data::poisson_sample_rate(16, 400));
@@ -74,8 +75,8 @@ TEST_CASE("training refuses a private run whose sampler is not Poisson", "[dpste
   const auto y = torch::randint(0, 10, {64}, torch::kInt64);
   parts.train = data::TensorDataset{x, y};
   parts.test = data::TensorDataset{x, y};
-  parts.optimizer = std::make_unique<torch::optim::SGD>(f.model->parameters(),
-                                                        torch::optim::SGDOptions(0.1));
+  parts.optimizer =
+      std::make_unique<torch::optim::SGD>(f.model->parameters(), torch::optim::SGDOptions(0.1));
   parts.dp = f.dp(1.0, 8, 64);
   train::TrainOptions options;
   options.batch_size = 8;
@@ -85,4 +86,34 @@ TEST_CASE("training refuses a private run whose sampler is not Poisson", "[dpste
   REQUIRE_THROWS_WITH(train::run_training(parts, options, log, "r", torch::kCPU),
                       Catch::Contains("Poisson"));
   REQUIRE(parts.dp->accountant().history().empty());  // refused before any step
+}
+
+TEST_CASE("sigma = 0 and huge C: the private gradient is the non-private one", "[dpstep]") {
+  torch::manual_seed(6);
+  auto model = models::model_registry().get("tanh_cnn")(models::ModelOptions{});
+  model->to(torch::kFloat64);
+  const auto x = torch::rand({9, 1, 28, 28}, torch::kFloat64);
+  const auto y = torch::randint(0, 10, {9}, torch::kInt64);
+  const std::int64_t expected_batch = 12;  // differs from the drawn 9 on purpose
+
+  auto objective_ptr = std::make_shared<models::CrossEntropyObjective>();
+  const auto& objective = *objective_ptr;
+  auto pm = privacy::inspect_model(*model);
+  // Non-private reference: sum reduction divided by the expected batch size.
+  const auto loss = objective.per_example_loss(model->forward(x), y).sum() / expected_batch;
+  const auto ref = torch::autograd::grad({loss}, pm.params);
+
+  for (const std::string engine : {"loop", "materialize", "ghost"}) {
+    auto clipper = std::make_shared<privacy::FlatClipper>(1e9);
+    auto dp =
+        test::make_dp(pm, objective_ptr, clipper,
+                      test::dp_options(/*sigma=*/0.0, expected_batch, /*physical=*/4, engine));
+    const auto stats = dp->compute(x, y);
+    REQUIRE(stats.batch_size == 9);
+    REQUIRE(stats.clipped == 0);
+    for (std::size_t k = 0; k < pm.params.size(); ++k) {
+      INFO(engine << " " << pm.param_names[k]);
+      REQUIRE(torch::allclose(pm.params[k].grad(), ref[k], 1e-9, 1e-12));
+    }
+  }
 }

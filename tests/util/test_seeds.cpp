@@ -20,8 +20,7 @@ TEST_CASE("stream seeds are the documented functions of the run seed", "[seeds]"
     REQUIRE(stream_seed(seed, SeedStream::kNoise) != stream_seed(seed, SeedStream::kClipper));
     REQUIRE(stream_seed(seed, SeedStream::kNoise) !=
             stream_seed(seed, SeedStream::kMicrobatchAssignment));
-    REQUIRE(stream_seed(seed, SeedStream::kNoise) !=
-            stream_seed(seed, SeedStream::kBatchSampling));
+    REQUIRE(stream_seed(seed, SeedStream::kNoise) != stream_seed(seed, SeedStream::kBatchSampling));
   }
   REQUIRE(dpsgd::util::substream_seed(7, 0) == 7);
   REQUIRE(dpsgd::util::substream_seed(7, 2) == 7 + 2 * 0x9E3779B97F4A7C15ULL);

@@ -197,5 +197,4 @@ std::vector<ExperimentConfig> load_experiment_variants(const std::filesystem::pa
   return parse_experiment_variants(read_file(path), path, overrides, only);
 }
 
-
 }  // namespace dpsgd::config

@@ -9,8 +9,8 @@
 
 #include "dpsgd/accounting/accountant_registry.hpp"
 #include "dpsgd/data/segmentation_folder.hpp"
-#include "dpsgd/models/zoo/model_options.hpp"
 #include "dpsgd/models/objectives/objective_registry.hpp"
+#include "dpsgd/models/zoo/model_options.hpp"
 #include "dpsgd/privacy/clipping/clipper_registry.hpp"
 #include "dpsgd/train/lr_schedule.hpp"
 #include "dpsgd/train/optimizer_registry.hpp"

@@ -23,13 +23,10 @@ Section::Section(const YAML::Node& node, std::string path, const std::string& fi
 
 void Section::fail(const std::string& key, const std::string& value,
                    const std::string& expected) const {
-  throw util::UserError(file_ + ": " + key + ": '" + value + "' is invalid: expected " +
-                        expected);
+  throw util::UserError(file_ + ": " + key + ": '" + value + "' is invalid: expected " + expected);
 }
 
-std::string Section::key(const std::string& k) const {
-  return path_.empty() ? k : path_ + "." + k;
-}
+std::string Section::key(const std::string& k) const { return path_.empty() ? k : path_ + "." + k; }
 
 std::vector<std::string> Section::given_keys() const {
   std::vector<std::string> out;
@@ -56,8 +53,8 @@ void Section::read_int(const std::string& k, std::int64_t& out, std::int64_t min
   if (out < min_value) fail(key(k), std::to_string(out), expected);
 }
 
-void Section::read_double(const std::string& k, double& out,
-                          const std::function<bool(double)>& ok, const std::string& expected) {
+void Section::read_double(const std::string& k, double& out, const std::function<bool(double)>& ok,
+                          const std::string& expected) {
   const auto n = get(k);
   if (!n || n.IsNull()) return;
   double v = 0;
@@ -72,8 +69,7 @@ void Section::read_double(const std::string& k, double& out,
 }
 
 void Section::read_number_list(const std::string& k, std::vector<double>& out,
-                               const std::function<bool(double)>& ok,
-                               const std::string& expected) {
+                               const std::function<bool(double)>& ok, const std::string& expected) {
   const auto node = get(k);
   auto one = [&](const YAML::Node& n) {
     double v = -1;
@@ -133,7 +129,8 @@ void SectionReader::read_double_list(const std::string& key, std::vector<double>
                                      const std::string& expected) {
   const auto node = section_.get(key);
   if (!node || node.IsNull()) return;
-  if (!node.IsSequence() || node.size() == 0) section_.fail(section_.key(key), render(node), expected);
+  if (!node.IsSequence() || node.size() == 0)
+    section_.fail(section_.key(key), render(node), expected);
   std::vector<double> values;
   section_.read_number_list(key, values, ok, expected);
   out = std::move(values);

@@ -44,10 +44,10 @@ std::unique_ptr<privacy::DpGradient> build_dp_gradient(
   options.microbatches = c.privacy.microbatches;
   options.engine = request.engine;
   options.seed = util::stream_seed(c.seed, util::SeedStream::kMicrobatchAssignment);
-  auto noise = c.privacy.secure_noise
-                   ? privacy::GaussianNoise::secure()
-                   : privacy::GaussianNoise(util::stream_seed(c.seed, util::SeedStream::kNoise),
-                                            device);
+  auto noise =
+      c.privacy.secure_noise
+          ? privacy::GaussianNoise::secure()
+          : privacy::GaussianNoise(util::stream_seed(c.seed, util::SeedStream::kNoise), device);
   auto accountant =
       accounting::accountant_registry().get(c.privacy.accountant)(c.privacy.accountant_options);
   try {

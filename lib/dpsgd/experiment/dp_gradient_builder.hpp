@@ -14,8 +14,8 @@
 namespace dpsgd::experiment {
 
 struct DpGradientRequest {
-  std::string engine;  ///< engine registry key (the config's, or the bench's choice)
-  double sigma = 0.0;  ///< the noise multiplier, for the noise and the accountant alike
+  std::string engine;           ///< engine registry key (the config's, or the bench's choice)
+  double sigma = 0.0;           ///< the noise multiplier, for the noise and the accountant alike
   std::int64_t train_size = 1;  ///< N: q = batch_size / N
 };
 

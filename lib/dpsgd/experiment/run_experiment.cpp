@@ -13,16 +13,16 @@
 #include <nlohmann/json.hpp>
 #include <torch/headeronly/version.h>
 
+#include "dpsgd/accounting/accountant_registry.hpp"
+#include "dpsgd/accounting/calibration.hpp"
 #include "dpsgd/config/config_json.hpp"
 #include "dpsgd/config/config_loader.hpp"
 #include "dpsgd/data/dataset_registry.hpp"
+#include "dpsgd/data/sampling/batch_sampler.hpp"
 #include "dpsgd/experiment/dp_gradient_builder.hpp"
 #include "dpsgd/experiment/run_id.hpp"
 #include "dpsgd/experiment/task_setup.hpp"
 #include "dpsgd/models/zoo/model_registry.hpp"
-#include "dpsgd/accounting/accountant_registry.hpp"
-#include "dpsgd/data/sampling/batch_sampler.hpp"
-#include "dpsgd/accounting/calibration.hpp"
 #include "dpsgd/privacy/per_example/engine_registry.hpp"
 #include "dpsgd/train/optimizer_registry.hpp"
 #include "dpsgd/train/trainer.hpp"
@@ -165,10 +165,10 @@ json privacy_summary(const config::ExperimentConfig& c, const RunPlan& plan,
       {"sampling", "poisson"},
       {"neighbouring_relation", "add/remove one example"},
       {"accountant", c.privacy.accountant},
-      {"rdp_conversion", c.privacy.accountant_options.rdp_conversion ==
-                                 accounting::RdpConversion::kClassic
-                             ? "classic (Mironov 2017)"
-                             : "improved (Balle et al. 2020)"},
+      {"rdp_conversion",
+       c.privacy.accountant_options.rdp_conversion == accounting::RdpConversion::kClassic
+           ? "classic (Mironov 2017)"
+           : "improved (Balle et al. 2020)"},
       {"clipping", c.privacy.clipping.mode},
       {"max_grad_norm", c.privacy.clipping.max_grad_norm},
       {"sensitivity", dp.clipper().sensitivity()},

@@ -7,8 +7,8 @@
 
 #include "dpsgd/config/experiment_config.hpp"
 #include "dpsgd/data/tensor_dataset.hpp"
-#include "dpsgd/models/zoo/model_options.hpp"
 #include "dpsgd/models/objectives/objective.hpp"
+#include "dpsgd/models/zoo/model_options.hpp"
 
 namespace dpsgd::experiment {
 

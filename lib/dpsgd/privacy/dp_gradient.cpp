@@ -31,8 +31,9 @@ DpGradient::DpGradient(PrivateModel model, std::shared_ptr<const models::Objecti
   if (!accountant_) throw std::invalid_argument("a private step needs an accountant");
   sample_rate_ = data::poisson_sample_rate(options.expected_batch_size, options.dataset_size);
   engine_name_ = choose_engine(options.engine, clipper_->needs(), options.microbatches);
-  engine_ = engine_registry().get(engine_name_).make(
-      EngineContext{&model_, objective_.get(), clipper_.get()});
+  engine_ = engine_registry()
+                .get(engine_name_)
+                .make(EngineContext{&model_, objective_.get(), clipper_.get()});
 }
 
 void DpGradient::check_sampler(const data::BatchSampler& sampler) const {
@@ -61,8 +62,8 @@ double DpGradient::noise_std() const {
 }
 
 void DpGradient::accumulate_microbatches(const torch::Tensor& x, const torch::Tensor& y,
-                                         std::vector<torch::Tensor>& sums,
-                                         util::PhaseClock* clock, std::vector<ChunkStats>& out) {
+                                         std::vector<torch::Tensor>& sums, util::PhaseClock* clock,
+                                         std::vector<ChunkStats>& out) {
   const std::int64_t m = options_.microbatches;
   const auto assignment =
       torch::randint(0, m, {x.size(0)}, assignment_generator_, torch::TensorOptions(torch::kLong));
@@ -101,8 +102,8 @@ std::vector<ChunkStats> DpGradient::accumulate(const torch::Tensor& x, const tor
 
 // Sums the per-example statistics into `stats` with one host transfer, and
 // returns every example's whole-model norm before clipping (on the device).
-torch::Tensor DpGradient::gather_stats(const std::vector<ChunkStats>& parts,
-                                       const torch::Tensor& x, DpStepStats& stats) const {
+torch::Tensor DpGradient::gather_stats(const std::vector<ChunkStats>& parts, const torch::Tensor& x,
+                                       DpStepStats& stats) const {
   torch::NoGradGuard no_grad;
   const auto stat_options = x.options().dtype(torch::kFloat64);
   torch::Tensor norms = torch::zeros({0}, stat_options);
@@ -111,8 +112,7 @@ torch::Tensor DpGradient::gather_stats(const std::vector<ChunkStats>& parts,
   for (const auto& cs : parts) {
     if (!cs.losses.defined()) continue;
     totals += torch::stack({cs.losses.sum().to(torch::kFloat64),
-                            cs.scores.sum().to(torch::kFloat64),
-                            cs.norms.sum().to(torch::kFloat64),
+                            cs.scores.sum().to(torch::kFloat64), cs.norms.sum().to(torch::kFloat64),
                             (cs.factors < 1.0).any(1).sum().to(torch::kFloat64)});
     all_norms.push_back(cs.norms.to(torch::kFloat64));
   }

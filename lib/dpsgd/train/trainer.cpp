@@ -87,9 +87,9 @@ class EpochLoop {
         device_(device),
         per_epoch_(steps_per_epoch(parts.train.size(), options.batch_size)),
         total_steps_(per_epoch_ * options.epochs),
-        sampler_(data::make_sampler(
-            options.sampling, parts.train.size(), options.batch_size,
-            util::stream_seed(options.seed, util::SeedStream::kBatchSampling))),
+        sampler_(
+            data::make_sampler(options.sampling, parts.train.size(), options.batch_size,
+                               util::stream_seed(options.seed, util::SeedStream::kBatchSampling))),
         // Augmentation has its own stream, so switching it on does not change the
         // batches the Poisson sampler draws.
         augment_rng_(at::make_generator<at::CPUGeneratorImpl>(
@@ -182,20 +182,19 @@ class EpochLoop {
     const bool is_private = parts_.dp != nullptr;
     const double wall = run_clock_.seconds();
     const double mean_loss = o.drawn > 0 ? o.loss_sum / static_cast<double>(o.drawn) : NAN;
-    json row = {
-        {"step", step_},
-        {"epoch", epoch},
-        {"loss", number_or_null(mean_loss)},
-        {score_name_,
-         o.drawn > 0 ? json(o.score_sum / static_cast<double>(o.drawn)) : json(nullptr)},
-        {"epsilon", !is_private     ? json(0.0)
-                    : epsilon_fresh ? number_or_null(epsilon_)
-                                    : json(nullptr)},
-        {"delta", is_private ? json(options_.delta) : json(0.0)},
-        {"wall_time", wall},
-        {"step_time", step_clock.seconds()},
-        {"batch_size", o.drawn},
-        {"lr", parts_.optimizer->param_groups().front().options().get_lr()}};
+    json row = {{"step", step_},
+                {"epoch", epoch},
+                {"loss", number_or_null(mean_loss)},
+                {score_name_,
+                 o.drawn > 0 ? json(o.score_sum / static_cast<double>(o.drawn)) : json(nullptr)},
+                {"epsilon", !is_private     ? json(0.0)
+                            : epsilon_fresh ? number_or_null(epsilon_)
+                                            : json(nullptr)},
+                {"delta", is_private ? json(options_.delta) : json(0.0)},
+                {"wall_time", wall},
+                {"step_time", step_clock.seconds()},
+                {"batch_size", o.drawn},
+                {"lr", parts_.optimizer->param_groups().front().options().get_lr()}};
     row.update(o.extra);
     util::Stopwatch phase;
     log_.add_iteration(std::move(row));

@@ -8,9 +8,10 @@
 // rate q = batch_size / N, and the private step refuses any other sampler before
 // the first step (DpGradient::check_sampler); the private step itself tells the
 // accountant about every step it took (empty batches included) with the sigma
-// and q it used; the epsilon logged for a step is the epsilon after that step. Augmentation (data.augment.hflip) is applied to the drawn
-// batch, each example on its own from a separate seeded stream: a per-example
-// transformation leaves the add/remove-one sensitivity bound unchanged.
+// and q it used; the epsilon logged for a step is the epsilon after that step. Augmentation
+// (data.augment.hflip) is applied to the drawn batch, each example on its own from a separate
+// seeded stream: a per-example transformation leaves the add/remove-one sensitivity bound
+// unchanged.
 #include <memory>
 #include <string>
 

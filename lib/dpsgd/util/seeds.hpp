@@ -47,7 +47,8 @@ enum class SeedStream {
 /// The seed of the `index`-th sub-stream of a stream (e.g. one sparsification
 /// mask per refresh period): a function of (seed, index) alone, so a resumed run
 /// redraws the same values without replaying the draws before them.
-[[nodiscard]] constexpr std::uint64_t substream_seed(std::uint64_t stream_seed, std::uint64_t index) {
+[[nodiscard]] constexpr std::uint64_t substream_seed(std::uint64_t stream_seed,
+                                                     std::uint64_t index) {
   return stream_seed + index * 0x9E3779B97F4A7C15ULL;
 }
 

@@ -14,6 +14,7 @@
 #include "dpsgd/data/mnist_like.hpp"
 #include "dpsgd/data/tensor_dataset.hpp"
 #include "dpsgd/util/error.hpp"
+#include "tests/helpers/skip.hpp"
 #include <zlib.h>
 
 namespace fs = std::filesystem;
@@ -320,8 +321,7 @@ TEST_CASE("TensorDataset subset and gather", "[data]") {
 TEST_CASE("real Fashion-MNIST loads with 60000/10000 examples and labels 0..9", "[data]") {
   const auto root = dpsgd::data::kDefaultFashionMnistRoot;
   if (!fs::is_directory(root)) {
-    WARN("skipped: " << root << " is absent (apt-get install dataset-fashion-mnist)");
-    return;
+    DPSGD_SKIP(root << " is absent (apt-get install dataset-fashion-mnist)");
   }
   const auto train = load_mnist_like(root, Split::kTrain, "fashion-mnist");
   const auto test = load_mnist_like(root, Split::kTest, "fashion-mnist");

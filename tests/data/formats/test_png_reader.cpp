@@ -16,6 +16,7 @@
 
 #include "dpsgd/data/formats/png_reader.hpp"
 #include "dpsgd/util/error.hpp"
+#include "tests/helpers/skip.hpp"
 #include <zlib.h>
 
 #ifdef DPSGD_HAVE_OPENCV
@@ -507,8 +508,7 @@ TEST_CASE("png: the Duke OCT images and masks decode as 8-bit gray 496 rows high
   const fs::path root = duke_oct_root();
   std::error_code ec;
   if (!fs::is_directory(root / "train", ec)) {
-    WARN("Duke OCT data set not found at " << root.string() << "; skipping");
-    return;
+    DPSGD_SKIP("Duke OCT data set not found at " << root.string());
   }
   for (const char* kind : {"images", "masks"}) {
     const auto files = pngs_in(root / "train" / kind);
@@ -539,8 +539,7 @@ TEST_CASE("png: the first Duke OCT images and masks equal cv::imread", "[png]") 
   const fs::path root = duke_oct_root();
   std::error_code ec;
   if (!fs::is_directory(root / "train", ec)) {
-    WARN("Duke OCT data set not found at " << root.string() << "; skipping");
-    return;
+    DPSGD_SKIP("Duke OCT data set not found at " << root.string());
   }
   for (const char* kind : {"images", "masks"}) {
     auto files = pngs_in(root / "train" / kind);

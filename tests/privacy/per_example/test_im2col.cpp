@@ -1,5 +1,4 @@
-// The two patch layouts of im2col.hpp hold the same patches, and the per-layer
-// cost rule sends the TF-CNN's layers down the routes the README describes.
+// The two patch layouts of im2col.hpp hold the same patches.
 #include <catch2/catch.hpp>
 
 #include "dpsgd/models/zoo/tf_cnn.hpp"
@@ -40,17 +39,4 @@ TEST_CASE("Position-major patches are the weight-order patches, reordered", "[im
   const auto x = torch::randn({1, 1, 5, 5});
   REQUIRE_THROWS(
       privacy::unfold_positions_by_group(x, {{3, 3}, {1, 1}, {0, 0}, {1, 1}}, 1, {4, 3}));
-}
-
-TEST_CASE("Cost rule: TF-CNN conv1 materialises, conv2 takes the Gram form", "[engines]") {
-  models::TfCnn model(models::Activation::kTanh, 1, 10);
-  const auto pm = privacy::inspect_model(model);
-  REQUIRE(pm.layer_names.at(0) == "conv1");
-  REQUIRE(pm.layer_names.at(1) == "conv2");
-  const auto& rule = privacy::rule_for(models::LayerKind::kConv2d);
-  // conv1: T = 196, T^2 = 38416 >= p d = 16 * 64; conv2: T = 25, T^2 = 625 < p d = 32 * 256.
-  REQUIRE(rule.materializing_is_cheaper(*pm.layers[0], torch::zeros({2, 1, 28, 28}),
-                                        torch::zeros({2, 16, 14, 14})));
-  REQUIRE_FALSE(rule.materializing_is_cheaper(*pm.layers[1], torch::zeros({2, 16, 13, 13}),
-                                              torch::zeros({2, 32, 5, 5})));
 }

@@ -12,8 +12,10 @@
 #include "dpsgd/models/layers/layer_norm.hpp"
 #include "dpsgd/models/layers/linear.hpp"
 #include "dpsgd/models/objectives/objective.hpp"
-#include "dpsgd/privacy/per_example/engine_registry.hpp"
+#include "dpsgd/models/zoo/tf_cnn.hpp"
 #include "dpsgd/privacy/clipping/flat_clipper.hpp"
+#include "dpsgd/privacy/per_example/engine_registry.hpp"
+#include "dpsgd/privacy/per_example/layer_rule.hpp"
 #include "dpsgd/privacy/private_model.hpp"
 #include "tests/helpers/rule_checks.hpp"
 
@@ -297,4 +299,17 @@ TEST_CASE("Norm layers equal LibTorch's fused ops; constructors validate", "[eng
   auto params = gn->named_parameters();
   REQUIRE(params.contains("affine.weight"));
   REQUIRE(params.contains("affine.bias"));
+}
+
+TEST_CASE("Cost rule: TF-CNN conv1 materialises, conv2 takes the Gram form", "[engines]") {
+  models::TfCnn model(models::Activation::kTanh, 1, 10);
+  const auto pm = privacy::inspect_model(model);
+  REQUIRE(pm.layer_names.at(0) == "conv1");
+  REQUIRE(pm.layer_names.at(1) == "conv2");
+  const auto& rule = privacy::rule_for(models::LayerKind::kConv2d);
+  // conv1: T = 196, T^2 = 38416 >= p d = 16 * 64; conv2: T = 25, T^2 = 625 < p d = 32 * 256.
+  REQUIRE(rule.materializing_is_cheaper(*pm.layers[0], torch::zeros({2, 1, 28, 28}),
+                                        torch::zeros({2, 16, 14, 14})));
+  REQUIRE_FALSE(rule.materializing_is_cheaper(*pm.layers[1], torch::zeros({2, 16, 13, 13}),
+                                              torch::zeros({2, 32, 5, 5})));
 }

@@ -14,8 +14,8 @@ std::unique_ptr<BatchSampler> make_sampler(Sampling sampling, std::int64_t datas
   if (sampling == Sampling::kShuffle) {
     return std::make_unique<ShuffleSampler>(dataset_size, batch_size, seed);
   }
-  return std::make_unique<PoissonSampler>(
-      dataset_size, poisson_sample_rate(batch_size, dataset_size), seed);
+  return std::make_unique<PoissonSampler>(dataset_size,
+                                          poisson_sample_rate(batch_size, dataset_size), seed);
 }
 
 }  // namespace dpsgd::data

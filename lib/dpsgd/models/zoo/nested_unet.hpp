@@ -9,8 +9,8 @@
 // 1x1 convolution of X(0, 4) (no deep supervision), B x K x H x W.
 #include <vector>
 
-#include "dpsgd/models/zoo/conv_block.hpp"
 #include "dpsgd/models/model.hpp"
+#include "dpsgd/models/zoo/conv_block.hpp"
 #include "dpsgd/models/zoo/model_options.hpp"
 
 namespace dpsgd::models {

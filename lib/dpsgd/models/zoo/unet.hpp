@@ -9,9 +9,9 @@
 // are matched to the skip connection); multiples of 16 avoid padding.
 #include <vector>
 
-#include "dpsgd/models/zoo/conv_block.hpp"
 #include "dpsgd/models/layers/conv_transpose2d.hpp"
 #include "dpsgd/models/model.hpp"
+#include "dpsgd/models/zoo/conv_block.hpp"
 #include "dpsgd/models/zoo/model_options.hpp"
 
 namespace dpsgd::models {

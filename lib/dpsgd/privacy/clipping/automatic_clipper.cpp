@@ -1,9 +1,9 @@
 #include "dpsgd/privacy/clipping/automatic_clipper.hpp"
 
-#include "dpsgd/privacy/clipping/layer_thresholds.hpp"
-
 #include <cmath>
 #include <stdexcept>
+
+#include "dpsgd/privacy/clipping/layer_thresholds.hpp"
 
 namespace dpsgd::privacy {
 
@@ -78,8 +78,7 @@ ClippingMode automatic_clipping_mode() {
                                const ClippingRunFacts&) -> std::shared_ptr<Clipper> {
               auto groups = o.layers.per_layer ? NormGroups::per_layer(model)
                                                : NormGroups::whole_model(model.num_params());
-              auto thresholds =
-                  group_thresholds(c, o.layers.layer_max_grad_norms, groups.size());
+              auto thresholds = group_thresholds(c, o.layers.layer_max_grad_norms, groups.size());
               const double gamma = o.variant == AutomaticVariant::kV ? 0.0 : o.gamma;
               return std::make_shared<AutomaticClipper>(o.variant, gamma, std::move(groups),
                                                         std::move(thresholds));

@@ -1,8 +1,8 @@
 #include "dpsgd/privacy/clipping/per_layer_clipper.hpp"
 
-#include "dpsgd/privacy/clipping/layer_thresholds.hpp"
-
 #include <stdexcept>
+
+#include "dpsgd/privacy/clipping/layer_thresholds.hpp"
 
 namespace dpsgd::privacy {
 

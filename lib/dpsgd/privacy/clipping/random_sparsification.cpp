@@ -1,14 +1,13 @@
 #include "dpsgd/privacy/clipping/random_sparsification.hpp"
 
-#include "dpsgd/privacy/clipping/layer_thresholds.hpp"
-
-#include "dpsgd/util/seeds.hpp"
-
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
 
 #include <ATen/CPUGeneratorImpl.h>
+
+#include "dpsgd/privacy/clipping/layer_thresholds.hpp"
+#include "dpsgd/util/seeds.hpp"
 
 namespace dpsgd::privacy {
 
@@ -33,9 +32,7 @@ RandomSparsificationClipper::RandomSparsificationClipper(std::unique_ptr<Clipper
                                                          SparsificationSchedule schedule,
                                                          const std::vector<torch::Tensor>& params,
                                                          std::uint64_t seed)
-    : base_(std::move(base)),
-      schedule_(schedule),
-      seed_(seed) {
+    : base_(std::move(base)), schedule_(schedule), seed_(seed) {
   if (!(schedule_.final_rate >= 0.0 && schedule_.final_rate < 1.0)) {
     throw std::invalid_argument("random sparsification: final_rate must be in [0, 1)");
   }
@@ -98,8 +95,7 @@ ClippingMode random_sparsification_clipping_mode() {
             echo_layer_thresholds(layers, /*per_layer_is_key=*/true, spec.echo);
             spec.make = [=](const PrivateModel& model,
                             const ClippingRunFacts& run) -> std::shared_ptr<Clipper> {
-              SparsificationSchedule schedule{final_rate, refresh, run.steps_per_epoch,
-                                              run.epochs};
+              SparsificationSchedule schedule{final_rate, refresh, run.steps_per_epoch, run.epochs};
               return std::make_shared<RandomSparsificationClipper>(
                   make_norm_clipper(c, layers, model), schedule, model.params, run.seed);
             };

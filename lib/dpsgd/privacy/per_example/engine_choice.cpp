@@ -32,8 +32,7 @@ std::string joined(const std::vector<std::string>& names) {
 
 }  // namespace
 
-std::vector<std::string> compatible_engines(const ClippingNeeds& needs,
-                                            std::int64_t microbatches) {
+std::vector<std::string> compatible_engines(const ClippingNeeds& needs, std::int64_t microbatches) {
   std::vector<std::string> out;
   if (needs.per_example_count && microbatches > 0) return out;
   const auto& registry = engine_registry();

@@ -1,6 +1,7 @@
 // The exact per-example loop: one forward and one backward per example with
 // plain autograd, no taps. Slow and obviously right; every other engine is
 // tested against it.
+#include "dpsgd/privacy/per_example/clip_whole_gradient.hpp"
 #include "dpsgd/privacy/per_example/gradient_engine.hpp"
 
 namespace dpsgd::privacy {
@@ -39,20 +40,9 @@ class LoopEngine final : public GradientEngine {
       }
       torch::NoGradGuard no_grad;
       PhaseScope scope(clock, "clip_sum");
-      std::vector<torch::Tensor> sq;
-      for (std::size_t k = 0; k < grads.size(); ++k) {
-        if (!grads[k].defined()) grads[k] = torch::zeros_like(pm.params[k]);
-        apply_coordinate_mask(*context_.clipper, k, grads[k]);
-        sq.push_back(grads[k].pow(2).sum().view({1}));
-      }
-      const auto sq_norms = torch::stack(sq, 1);  // (1, P)
-      const auto factors = context_.clipper->factors(sq_norms);
-      for (std::size_t k = 0; k < grads.size(); ++k) {
-        sums[k].add_(grads[k] *
-                     factors[0][static_cast<std::int64_t>(k)].to(grads[k].scalar_type()));
-      }
-      all_sq.push_back(sq_norms);
-      all_factors.push_back(factors);
+      const auto clipped = clip_and_add(*context_.clipper, pm.params, grads, sums);
+      all_sq.push_back(clipped.sq_norms);
+      all_factors.push_back(clipped.factors);
     }
     if (batch == 0) return {};
     const auto sq_norms = torch::cat(all_sq, 0);

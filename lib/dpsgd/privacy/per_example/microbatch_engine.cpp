@@ -9,6 +9,7 @@
 // another; by C if it was empty). DpGradient scales the noise by that doubled
 // sensitivity, as TF Privacy's accounting now does for microbatching.
 // Per-example statistics are the microbatch's, repeated for each member.
+#include "dpsgd/privacy/per_example/clip_whole_gradient.hpp"
 #include "dpsgd/privacy/per_example/gradient_engine.hpp"
 
 namespace dpsgd::privacy {
@@ -43,18 +44,9 @@ class MicrobatchEngine final : public GradientEngine {
     }
     torch::NoGradGuard no_grad;
     PhaseScope scope(clock, "clip_sum");
-    std::vector<torch::Tensor> sq;
-    for (std::size_t k = 0; k < grads.size(); ++k) {
-      if (!grads[k].defined()) grads[k] = torch::zeros_like(pm.params[k]);
-      apply_coordinate_mask(*context_.clipper, k, grads[k]);
-      sq.push_back(grads[k].pow(2).sum().view({1}));
-    }
-    const auto sq_norms = torch::stack(sq, 1);  // (1, P)
-    const auto factors = context_.clipper->factors(sq_norms);
-    for (std::size_t k = 0; k < grads.size(); ++k) {
-      sums[k].add_(grads[k] * factors[0][static_cast<std::int64_t>(k)].to(grads[k].scalar_type()));
-    }
-    return {losses, scores, sq_norms.sum(1).sqrt().expand({n}), factors.expand({n, -1})};
+    const auto clipped = clip_and_add(*context_.clipper, pm.params, grads, sums);
+    return {losses, scores, clipped.sq_norms.sum(1).sqrt().expand({n}),
+            clipped.factors.expand({n, -1})};
   }
 
  private:
