@@ -14,6 +14,9 @@
 
 namespace fs = std::filesystem;
 
+// No test name may start with '-': catch_discover_tests passes the name to the test
+// binary, which would read "--version ..." as its own option.
+
 namespace {
 
 struct Result {
@@ -56,7 +59,7 @@ void require_completed_runs(const fs::path& out) {
 
 }  // namespace
 
-TEST_CASE("--help lists every subcommand with a description", "[e2e][cli]") {
+TEST_CASE("dpsgd-run --help lists every subcommand with a description", "[e2e][cli]") {
   const auto r = run("--help");
   INFO(r.output);
   REQUIRE(r.code == 0);
@@ -70,7 +73,8 @@ TEST_CASE("--help lists every subcommand with a description", "[e2e][cli]") {
   CHECK(sub_help.output.find("--variant") != std::string::npos);
 }
 
-TEST_CASE("--version prints the dpsgd version, the git commit and LibTorch", "[e2e][cli]") {
+TEST_CASE("dpsgd-run --version prints the dpsgd version, the git commit and LibTorch",
+          "[e2e][cli]") {
   const auto r = run("--version");
   INFO(r.output);
   REQUIRE(r.code == 0);
