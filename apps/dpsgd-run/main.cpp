@@ -1,24 +1,39 @@
 // dpsgd-run: parses the command line and calls the library. Nothing else.
-//   dpsgd-run CONFIG.yaml [--set key=value]... [--variant NAME]... [--out DIR] [--device D]
-//   dpsgd-run bench CONFIG.yaml [--steps N] [--engines a,b,...] [--json] [--device D] [--set
-//   k=v]... dpsgd-run epsilon --sample-rate Q --noise-multiplier S --steps N --delta D
-//   [--accountant A] dpsgd-run calibrate --target-epsilon E --sample-rate Q --steps N --delta D
-//   [--accountant A]
-// Exit codes: 0 success, 1 a run failed (recorded in index.json), 2 bad input.
+//   dpsgd-run run CONFIG.yaml [--set key=value]... [--variant NAME]... [--out DIR]
+//             [--device D] [-v]
+//   dpsgd-run CONFIG.yaml ...   (the same: `run` is the default subcommand)
+//   dpsgd-run bench CONFIG.yaml [--steps N] [--warmup N] [--engines a,b,...] [--json]
+//             [--device D] [--variant NAME] [--set k=v]...
+//   dpsgd-run epsilon --sample-rate Q --noise-multiplier S --steps N --delta D
+//             [--accountant A] [--rdp-conversion improved|classic]
+//   dpsgd-run calibrate --target-epsilon E --sample-rate Q --steps N --delta D
+//             [--accountant A] [--rdp-conversion improved|classic]
+//   dpsgd-run list [--json]
+//   dpsgd-run --help | --version
+// Exit codes: 0 success (and --help, --version), 1 a run failed (recorded in index.json),
+// 2 bad input (command-line parse errors included).
+#include <algorithm>
+#include <filesystem>
 #include <iostream>
+#include <optional>
 #include <sstream>
+#include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
 #include "dpsgd/experiment/accounting_commands.hpp"
 #include "dpsgd/experiment/bench.hpp"
+#include "dpsgd/experiment/registry_listing.hpp"
 #include "dpsgd/experiment/run_experiment.hpp"
 #include "dpsgd/util/error.hpp"
 #include "dpsgd/util/logging.hpp"
+#include "dpsgd/util/version.hpp"
 
 namespace {
 
 constexpr int kExitBadInput = 2;
+const std::vector<std::string> kSubcommands = {"run", "bench", "epsilon", "calibrate", "list"};
 
 std::optional<dpsgd::config::DeviceChoice> parse_device(const std::string& text) {
   if (text.empty()) return std::nullopt;
@@ -27,10 +42,163 @@ std::optional<dpsgd::config::DeviceChoice> parse_device(const std::string& text)
   return dpsgd::config::DeviceChoice::kCuda;
 }
 
-// Parses `argv` with `app`; returns an exit code if parsing ended the program.
-std::optional<int> parse(CLI::App& app, int argc, char** argv) {
+CLI::Option* add_device_option(CLI::App& app, std::string& device, const std::string& help) {
+  return app.add_option("--device", device, help)->check(CLI::IsMember({"auto", "cpu", "cuda"}));
+}
+
+// ---- run ------------------------------------------------------------------------
+
+struct RunArgs {
+  dpsgd::experiment::ExperimentRequest request;
+  std::string config_path;
+  std::string out_dir;
+  std::string device;
+  bool verbose = false;
+};
+
+CLI::App* add_run_command(CLI::App& app, RunArgs& a) {
+  CLI::App* cmd =
+      app.add_subcommand("run", "train the experiments of a config file (the default subcommand)");
+  cmd->add_option("config", a.config_path, "experiment YAML file")->required();
+  cmd->add_option("--set", a.request.overrides,
+                  "override a config key, value read as YAML (e.g. --set train.epochs=3)")
+      ->take_all();
+  cmd->add_option("--out", a.out_dir, "experiment output folder (default results/<config name>)");
+  cmd->add_option("--variant", a.request.variants,
+                  "run only this variant of a file with `variants:` (repeatable)")
+      ->take_all();
+  add_device_option(*cmd, a.device, "auto, cpu or cuda (overrides the config)");
+  cmd->add_flag("-v,--verbose", a.verbose, "debug logging");
+  return cmd;
+}
+
+int do_run(RunArgs& a) {
+  dpsgd::util::log::init(a.verbose);
+  a.request.config_path = a.config_path;
+  if (!a.out_dir.empty()) a.request.out_dir = a.out_dir;
+  a.request.device = parse_device(a.device);
+  return dpsgd::experiment::run_experiment(a.request);
+}
+
+// ---- bench ----------------------------------------------------------------------
+
+struct BenchArgs {
+  dpsgd::experiment::BenchRequest request;
+  std::string config_path;
+  std::string engines;
+  std::string device;
+  bool as_json = false;
+};
+
+CLI::App* add_bench_command(CLI::App& app, BenchArgs& a) {
+  CLI::App* cmd =
+      app.add_subcommand("bench", "time one training step of each engine vs non-private training");
+  cmd->add_option("config", a.config_path, "experiment YAML file")->required();
+  cmd->add_option("--steps", a.request.steps, "timed steps per engine (default 20)");
+  cmd->add_option("--warmup", a.request.warmup, "untimed steps first (default 3)");
+  cmd->add_option("--engines", a.engines, "comma-separated engines (default materialize,ghost)");
+  cmd->add_flag("--json", a.as_json, "print one JSON object instead of a table");
+  add_device_option(*cmd, a.device, "auto, cpu or cuda");
+  cmd->add_option("--variant", a.request.variant, "the variant to bench, for a file with variants");
+  cmd->add_option("--set", a.request.overrides, "override a config key (value read as YAML)")
+      ->take_all();
+  return cmd;
+}
+
+int do_bench(BenchArgs& a) {
+  dpsgd::util::log::init(false);
+  a.request.config_path = a.config_path;
+  a.request.device = parse_device(a.device);
+  std::stringstream list(a.engines);
+  for (std::string e; std::getline(list, e, ',');) {
+    if (!e.empty()) a.request.engines.push_back(e);
+  }
+  const auto result = dpsgd::experiment::run_bench(a.request);
+  std::cout << (a.as_json ? result.dump() + "\n" : dpsgd::experiment::bench_table(result))
+            << std::flush;
+  return 0;
+}
+
+// ---- epsilon and calibrate --------------------------------------------------------
+
+struct AccountingArgs {
+  dpsgd::experiment::AccountingQuery query;
+  std::string conversion = "improved";
+};
+
+CLI::App* add_accounting_command(CLI::App& app, AccountingArgs& a, bool calibrate) {
+  CLI::App* cmd =
+      calibrate
+          ? app.add_subcommand("calibrate", "smallest noise multiplier that meets a target epsilon")
+          : app.add_subcommand("epsilon",
+                               "privacy spent by Poisson-subsampled Gaussian steps (JSON)");
+  auto& q = a.query;
+  cmd->add_option("--sample-rate", q.sample_rate, "Poisson sampling rate q in (0, 1]")->required();
+  if (calibrate) {
+    cmd->add_option("--target-epsilon", q.target_epsilon, "target epsilon")->required();
+  } else {
+    cmd->add_option("--noise-multiplier", q.noise_multiplier, "sigma >= 0")->required();
+  }
+  cmd->add_option("--steps", q.steps, "number of steps >= 0")->required();
+  cmd->add_option("--delta", q.delta, "delta in (0, 1)")->required();
+  cmd->add_option("--accountant", q.accountant, "accountant (default rdp)");
+  cmd->add_option("--rdp-conversion", a.conversion, "improved (default) or classic")
+      ->check(CLI::IsMember({"improved", "classic"}));
+  return cmd;
+}
+
+int do_accounting(AccountingArgs& a, bool calibrate) {
+  a.query.rdp_conversion = dpsgd::accounting::parse_rdp_conversion(a.conversion);
+  const auto answer = calibrate ? dpsgd::experiment::calibrate_command(a.query)
+                                : dpsgd::experiment::epsilon_command(a.query);
+  std::cout << answer.dump() << std::endl;
+  return 0;
+}
+
+// ---- list -------------------------------------------------------------------------
+
+int do_list(bool as_json) {
+  const auto listings = dpsgd::experiment::builtin_registries();
+  if (as_json) {
+    std::cout << dpsgd::experiment::registries_json(listings).dump(2) << std::endl;
+  } else {
+    std::cout << dpsgd::experiment::registries_text(listings) << std::flush;
+  }
+  return 0;
+}
+
+// ---- the command line --------------------------------------------------------------
+
+// `dpsgd-run CONFIG ...` is `dpsgd-run run CONFIG ...`: insert "run" unless the first
+// argument names a subcommand or asks the program itself for help or its version.
+std::vector<std::string> with_default_subcommand(int argc, char** argv) {
+  std::vector<std::string> args(argv, argv + argc);
+  if (args.size() < 2) return args;
+  const std::string& first = args[1];
+  const bool is_subcommand =
+      std::find(kSubcommands.begin(), kSubcommands.end(), first) != kSubcommands.end();
+  if (!is_subcommand && first != "-h" && first != "--help" && first != "--version") {
+    args.insert(args.begin() + 1, "run");
+  }
+  return args;
+}
+
+// A bare word (no '/', no '.') that is no file is more likely a mistyped subcommand than
+// a config file: say so instead of "file not found".
+void check_bare_word(const std::string& path) {
+  if (path.find_first_of("/.") != std::string::npos || std::filesystem::exists(path)) return;
+  std::string names;
+  for (const auto& s : kSubcommands) names += (names.empty() ? "" : ", ") + s;
+  throw dpsgd::util::UserError("'" + path + "' is neither a subcommand (" + names +
+                               ") nor a config file");
+}
+
+// Parses `args` with `app`; returns an exit code if parsing ended the program.
+std::optional<int> parse(CLI::App& app, std::vector<std::string>& args) {
+  std::vector<char*> argv;
+  for (std::string& a : args) argv.push_back(a.data());
   try {
-    app.parse(argc, argv);
+    app.parse(static_cast<int>(argv.size()), argv.data());
   } catch (const CLI::ParseError& e) {
     const int code = app.exit(e);
     return code == 0 ? 0 : kExitBadInput;
@@ -38,94 +206,38 @@ std::optional<int> parse(CLI::App& app, int argc, char** argv) {
   return std::nullopt;
 }
 
-int run_accounting(const std::string& command, int argc, char** argv) {
-  const bool calibrate = command == "calibrate";
-  CLI::App app{calibrate ? "dpsgd-run calibrate: smallest noise multiplier for a target epsilon"
-                         : "dpsgd-run epsilon: privacy spent by Poisson-subsampled Gaussian steps"};
-  dpsgd::experiment::AccountingQuery query;
-  std::string conversion = "improved";
-  app.add_option("--sample-rate", query.sample_rate, "Poisson sampling rate q in (0, 1]")
-      ->required();
-  if (calibrate) {
-    app.add_option("--target-epsilon", query.target_epsilon, "target epsilon")->required();
-  } else {
-    app.add_option("--noise-multiplier", query.noise_multiplier, "sigma >= 0")->required();
-  }
-  app.add_option("--steps", query.steps, "number of steps >= 0")->required();
-  app.add_option("--delta", query.delta, "delta in (0, 1)")->required();
-  app.add_option("--accountant", query.accountant, "accountant (default rdp)");
-  app.add_option("--rdp-conversion", conversion, "improved (default) or classic")
-      ->check(CLI::IsMember({"improved", "classic"}));
-  if (auto code = parse(app, argc, argv)) return *code;
-  query.rdp_conversion = dpsgd::accounting::parse_rdp_conversion(conversion);
-  const auto answer = calibrate ? dpsgd::experiment::calibrate_command(query)
-                                : dpsgd::experiment::epsilon_command(query);
-  std::cout << answer.dump() << std::endl;
-  return 0;
-}
-
-int run_bench(int argc, char** argv) {
-  CLI::App app{"dpsgd-run bench: step time of each engine vs non-private training"};
-  dpsgd::experiment::BenchRequest request;
-  std::string config_path;
-  std::string engines;
-  std::string device;
-  bool as_json = false;
-  app.add_option("config", config_path, "experiment YAML file")->required();
-  app.add_option("--steps", request.steps, "timed steps per engine (default 20)");
-  app.add_option("--warmup", request.warmup, "untimed steps first (default 3)");
-  app.add_option("--engines", engines, "comma-separated engines (default materialize,ghost)");
-  app.add_flag("--json", as_json, "print one JSON object instead of a table");
-  app.add_option("--device", device, "auto, cpu or cuda")
-      ->check(CLI::IsMember({"auto", "cpu", "cuda"}));
-  app.add_option("--variant", request.variant, "the variant to bench, for a file with variants");
-  app.add_option("--set", request.overrides, "override a config key (value read as YAML)")
-      ->take_all();
-  if (auto code = parse(app, argc, argv)) return *code;
-  dpsgd::util::log::init(false);
-  request.config_path = config_path;
-  request.device = parse_device(device);
-  std::stringstream list(engines);
-  for (std::string e; std::getline(list, e, ',');) {
-    if (!e.empty()) request.engines.push_back(e);
-  }
-  const auto result = dpsgd::experiment::run_bench(request);
-  std::cout << (as_json ? result.dump() + "\n" : dpsgd::experiment::bench_table(result))
-            << std::flush;
-  return 0;
-}
-
 int run_main(int argc, char** argv) {
-  if (argc >= 2) {
-    const std::string first = argv[1];
-    if (first == "bench") return run_bench(argc - 1, argv + 1);
-    if (first == "epsilon" || first == "calibrate") {
-      return run_accounting(first, argc - 1, argv + 1);
-    }
-  }
   CLI::App app{"dpsgd-run: differentially private SGD experiments on LibTorch"};
-  dpsgd::experiment::ExperimentRequest request;
-  std::string config_path;
-  std::string out_dir;
-  std::string device;
-  bool verbose = false;
-  app.add_option("config", config_path, "experiment YAML file")->required();
-  app.add_option("--set", request.overrides,
-                 "override a config key, value read as YAML (e.g. --set train.epochs=3)")
-      ->take_all();
-  app.add_option("--out", out_dir, "experiment output folder (default results/<config name>)");
-  app.add_option("--variant", request.variants,
-                 "run only this variant of a file with `variants:` (repeatable)")
-      ->take_all();
-  app.add_option("--device", device, "auto, cpu or cuda (overrides the config)")
-      ->check(CLI::IsMember({"auto", "cpu", "cuda"}));
-  app.add_flag("-v,--verbose", verbose, "debug logging");
-  if (auto code = parse(app, argc, argv)) return *code;
-  dpsgd::util::log::init(verbose);
-  request.config_path = config_path;
-  if (!out_dir.empty()) request.out_dir = out_dir;
-  request.device = parse_device(device);
-  return dpsgd::experiment::run_experiment(request);
+  app.set_version_flag("--version", dpsgd::util::version_line());
+  app.require_subcommand(1);
+  app.footer(
+      "`dpsgd-run CONFIG [options]` is short for `dpsgd-run run CONFIG [options]`.\n"
+      "`dpsgd-run SUBCOMMAND --help` describes a subcommand's options.");
+  RunArgs run;
+  BenchArgs bench;
+  AccountingArgs epsilon;
+  AccountingArgs calibrate;
+  bool list_json = false;
+  CLI::App* run_cmd = add_run_command(app, run);
+  CLI::App* bench_cmd = add_bench_command(app, bench);
+  CLI::App* epsilon_cmd = add_accounting_command(app, epsilon, /*calibrate=*/false);
+  CLI::App* calibrate_cmd = add_accounting_command(app, calibrate, /*calibrate=*/true);
+  CLI::App* list_cmd = app.add_subcommand(
+      "list", "every name a config can use (data sets, models, engines, ...), described");
+  list_cmd->add_flag("--json", list_json, "print one JSON object instead of text");
+
+  std::vector<std::string> args = with_default_subcommand(argc, argv);
+  const bool implicit_run = static_cast<int>(args.size()) > argc;
+  if (auto code = parse(app, args)) return *code;
+  if (*run_cmd) {
+    if (implicit_run) check_bare_word(run.config_path);
+    return do_run(run);
+  }
+  if (*bench_cmd) return do_bench(bench);
+  if (*epsilon_cmd) return do_accounting(epsilon, /*calibrate=*/false);
+  if (*calibrate_cmd) return do_accounting(calibrate, /*calibrate=*/true);
+  if (*list_cmd) return do_list(list_json);
+  return kExitBadInput;  // unreachable: require_subcommand(1)
 }
 
 }  // namespace

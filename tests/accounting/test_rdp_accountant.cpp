@@ -4,6 +4,8 @@
 #include <cmath>
 #include <fstream>
 #include <limits>
+#include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -11,13 +13,13 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include "dpsgd/accounting/calibration.hpp"
 #include "dpsgd/accounting/rdp_accountant.hpp"
 
 #ifndef DPSGD_SOURCE_DIR
 #define DPSGD_SOURCE_DIR "."
 #endif
 
-using dpsgd::accounting::calibrate_noise_multiplier;
 using dpsgd::accounting::compute_rdp;
 using dpsgd::accounting::compute_rdp_curve;
 using dpsgd::accounting::default_rdp_orders;
@@ -37,6 +39,15 @@ nlohmann::json load_reference() {
 }
 
 double rel_err(double got, double want) { return std::fabs(got - want) / std::fabs(want); }
+
+// calibrate_sigma() with a fresh RdpAccountant (default orders) per evaluation.
+double calibrate_rdp(double target, double q, std::int64_t steps, double delta,
+                     RdpConversion conv = RdpConversion::kImproved, double tolerance = 1e-4) {
+  const dpsgd::accounting::AccountantMaker make = [conv] {
+    return std::make_unique<RdpAccountant>(conv);
+  };
+  return dpsgd::accounting::calibrate_sigma(make, target, q, steps, delta, tolerance);
+}
 
 double eps_of(double sigma, double q, std::int64_t steps, double delta,
               RdpConversion conv = RdpConversion::kImproved) {
@@ -270,7 +281,7 @@ TEST_CASE("edge cases: no steps, no noise, tiny and huge noise", "[rdp]") {
     CHECK(acc.history().empty());
     CHECK(acc.epsilon(1e-5).epsilon == 0.0);
     CHECK(eps_of(1.0, 0.01, 0, 1e-5) == 0.0);
-    CHECK(calibrate_noise_multiplier(1.0, 0.01, 0, 1e-5) == 0.0);
+    CHECK(calibrate_rdp(1.0, 0.01, 0, 1e-5) == 0.0);
   }
   SECTION("sigma = 0 is +inf, never NaN") {
     for (double alpha : {1.1, 2.0, 2.5, 63.0}) {
@@ -322,29 +333,29 @@ TEST_CASE("noise calibration round-trips", "[rdp]") {
       const double q = 2048.0 / 60000.0;
       const std::int64_t steps = 1172;
       const double tol = 1e-4;
-      const double sigma = calibrate_noise_multiplier(target, q, steps, 1e-5, conv, tol);
+      const double sigma = calibrate_rdp(target, q, steps, 1e-5, conv, tol);
       INFO("target " << target << " sigma " << sigma);
       CHECK(eps_of(sigma, q, steps, 1e-5, conv) <= target);
       CHECK(eps_of(sigma * (1.0 - 2.0 * tol), q, steps, 1e-5, conv) > target);
       // A tighter tolerance lands within the looser one.
-      const double fine = calibrate_noise_multiplier(target, q, steps, 1e-5, conv, 1e-8);
+      const double fine = calibrate_rdp(target, q, steps, 1e-5, conv, 1e-8);
       CHECK(fine <= sigma);
       CHECK(fine >= sigma * (1.0 - tol));
     }
   }
   // The improved conversion needs less noise for the same target.
-  CHECK(calibrate_noise_multiplier(3.0, 0.01, 10000, 1e-5, RdpConversion::kImproved) <
-        calibrate_noise_multiplier(3.0, 0.01, 10000, 1e-5, RdpConversion::kClassic));
+  CHECK(calibrate_rdp(3.0, 0.01, 10000, 1e-5, RdpConversion::kImproved) <
+        calibrate_rdp(3.0, 0.01, 10000, 1e-5, RdpConversion::kClassic));
   // Small sigma (< 1) and q = 1 work too.
-  const double s = calibrate_noise_multiplier(20.0, 0.01, 100, 1e-5);
+  const double s = calibrate_rdp(20.0, 0.01, 100, 1e-5);
   CHECK(s < 1.0);
   CHECK(eps_of(s, 0.01, 100, 1e-5) <= 20.0);
-  const double s1 = calibrate_noise_multiplier(2.0, 1.0, 10, 1e-5);
+  const double s1 = calibrate_rdp(2.0, 1.0, 10, 1e-5);
   CHECK(eps_of(s1, 1.0, 10, 1e-5) <= 2.0);
   CHECK(eps_of(s1 * (1 - 2e-4), 1.0, 10, 1e-5) > 2.0);
   // Below the floor that even infinite noise leaves: unreachable.
-  CHECK_THROWS_AS(calibrate_noise_multiplier(0.05, 0.01, 1000, 1e-5), std::invalid_argument);
-  CHECK_THROWS_AS(calibrate_noise_multiplier(0.0, 0.01, 1000, 1e-5), std::invalid_argument);
+  CHECK_THROWS_AS(calibrate_rdp(0.05, 0.01, 1000, 1e-5), std::invalid_argument);
+  CHECK_THROWS_AS(calibrate_rdp(0.0, 0.01, 1000, 1e-5), std::invalid_argument);
 }
 
 TEST_CASE("invalid inputs throw std::invalid_argument", "[rdp]") {
@@ -353,24 +364,24 @@ TEST_CASE("invalid inputs throw std::invalid_argument", "[rdp]") {
   for (double q : {0.0, -0.1, 1.5, nan}) {
     CHECK_THROWS_AS(acc.step(1.0, q, 1), std::invalid_argument);
     CHECK_THROWS_AS(compute_rdp(q, 1.0, 2.0), std::invalid_argument);
-    CHECK_THROWS_AS(calibrate_noise_multiplier(1.0, q, 10, 1e-5), std::invalid_argument);
+    CHECK_THROWS_AS(calibrate_rdp(1.0, q, 10, 1e-5), std::invalid_argument);
   }
   for (double sigma : {-1e-9, -1.0, nan, kInf}) {
     CHECK_THROWS_AS(acc.step(sigma, 0.01, 1), std::invalid_argument);
   }
   CHECK_THROWS_AS(compute_rdp(0.01, -1.0, 2.0), std::invalid_argument);
   CHECK_THROWS_AS(acc.step(1.0, 0.01, -1), std::invalid_argument);
-  CHECK_THROWS_AS(calibrate_noise_multiplier(1.0, 0.01, -5, 1e-5), std::invalid_argument);
+  CHECK_THROWS_AS(calibrate_rdp(1.0, 0.01, -5, 1e-5), std::invalid_argument);
   for (double delta : {0.0, 1.0, -1e-5, 2.0, nan}) {
     CHECK_THROWS_AS(acc.epsilon(delta), std::invalid_argument);
-    CHECK_THROWS_AS(calibrate_noise_multiplier(1.0, 0.01, 10, delta), std::invalid_argument);
+    CHECK_THROWS_AS(calibrate_rdp(1.0, 0.01, 10, delta), std::invalid_argument);
   }
   for (double alpha : {1.0, 0.5, -2.0, nan}) {
     CHECK_THROWS_AS(compute_rdp(0.01, 1.0, alpha), std::invalid_argument);
   }
   CHECK_THROWS_AS(RdpAccountant(RdpConversion::kImproved, {}), std::invalid_argument);
   CHECK_THROWS_AS(RdpAccountant(RdpConversion::kImproved, {2.0, 1.0}), std::invalid_argument);
-  CHECK_THROWS_AS(calibrate_noise_multiplier(1.0, 0.01, 10, 1e-5, RdpConversion::kImproved, 0.0),
+  CHECK_THROWS_AS(calibrate_rdp(1.0, 0.01, 10, 1e-5, RdpConversion::kImproved, 0.0),
                   std::invalid_argument);
   CHECK_THROWS_AS(dpsgd::accounting::parse_rdp_conversion("tight"), std::invalid_argument);
   CHECK(dpsgd::accounting::parse_rdp_conversion("classic") == RdpConversion::kClassic);
@@ -398,6 +409,9 @@ TEST_CASE("custom orders and accountant metadata", "[rdp]") {
   }
   CHECK(report.epsilon == Approx(best).epsilon(1e-14));
   CHECK(report.best_order == best_order);
+  CHECK(report.rdp_conversion == std::optional<std::string>("classic"));
+  CHECK_FALSE(report.has_bounds);
+  CHECK_FALSE(report.approximation);
   // Coarse orders can only be looser than the default grid.
   RdpAccountant fine(RdpConversion::kClassic);
   fine.step(1.0, 0.01, 1000);
@@ -434,4 +448,28 @@ TEST_CASE("very large orders get the convexity bound", "[rdp]") {
   CHECK(compute_rdp(q, sigma, alpha) <= alpha / (2.0 * sigma * sigma));
   // Just below the cut-off the exact value is used, and it is below the bound.
   CHECK(compute_rdp(q, 1.0, 512.0) < 512.0 / 2.0);
+}
+
+TEST_CASE("each conversion formula has one owner, and the improved one is never looser", "[rdp]") {
+  using dpsgd::accounting::classic_rdp_to_epsilon;
+  using dpsgd::accounting::improved_rdp_to_epsilon;
+  const double log_delta = std::log(1e-5);
+  for (double alpha : {1.5, 2.0, 10.0, 63.0}) {
+    for (double rdp : {0.0, 0.01, 1.0, 30.0}) {
+      CHECK(classic_rdp_to_epsilon(rdp, alpha, log_delta) == rdp - log_delta / (alpha - 1.0));
+      CHECK(improved_rdp_to_epsilon(rdp, alpha, log_delta) <=
+            classic_rdp_to_epsilon(rdp, alpha, log_delta));
+    }
+  }
+  CHECK(classic_rdp_to_epsilon(0.5, kInf, log_delta) == 0.5);
+  CHECK(improved_rdp_to_epsilon(0.5, kInf, log_delta) == 0.5);
+  // rdp_to_epsilon is their minimum over the orders.
+  const std::vector<double> orders = {2.0, 8.0, 32.0};
+  const std::vector<double> rdp = {0.2, 1.0, 4.0};
+  double best = kInf;
+  for (std::size_t k = 0; k < orders.size(); ++k) {
+    best = std::min(best, improved_rdp_to_epsilon(rdp[k], orders[k], log_delta));
+  }
+  CHECK(dpsgd::accounting::rdp_to_epsilon(orders, rdp, 1e-5, RdpConversion::kImproved).epsilon ==
+        best);
 }

@@ -2,13 +2,17 @@
 // Privacy accountant interface.
 //
 // Guarantee tracked: (epsilon, delta)-DP under add/remove-one neighbouring
-// datasets for the composition of the recorded Gaussian mechanisms, each step a
-// Poisson-subsampled Gaussian mechanism with sampling rate q (each example joins
-// the batch independently with probability q) and noise std = sigma * sensitivity.
+// datasets (the example-level relation: one dataset has one example more) for the
+// adaptive composition of the recorded mechanisms. Mechanism: each step is a
+// Poisson-subsampled Gaussian mechanism with sampling rate q (sampling assumption:
+// each example joins the batch independently with probability q) on a sum whose L2
+// sensitivity is the clipping norm C (each example's gradient clipped to norm C), with
+// noise N(0, (sigma * C)^2 I).
 // The history is a list of (sigma, q, steps) segments, so schedules and resumed
 // runs compose correctly. Callers must record only steps that were really taken
 // with real Poisson sampling; an accountant cannot detect a loader that lies.
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,13 +25,25 @@ struct MechanismSegment {
   std::int64_t steps = 0;
 };
 
-/// An epsilon with whatever detail the accountant can give.
+/// An epsilon with whatever detail the accountant can give. The optional details are
+/// filled by the accountants they apply to, so that a caller (e.g. `dpsgd-run epsilon`)
+/// prints what is present without knowing which accountant it asked.
 struct EpsilonReport {
   double epsilon = 0.0;
   double delta = 0.0;
-  double best_order = 0.0;     ///< RDP: the order alpha that gave the minimum (0 otherwise)
   double epsilon_lower = 0.0;  ///< numerical accountants: error bounds; else = epsilon
   double epsilon_upper = 0.0;
+  /// RDP: the order alpha that gave the minimum (0 when none did: nothing recorded, or
+  /// epsilon +inf at every order).
+  std::optional<double> best_order;
+  /// RDP: the RDP-to-DP conversion used, "classic" or "improved".
+  std::optional<std::string> rdp_conversion;
+  /// epsilon_lower and epsilon_upper are a numerical error bracket around the estimate
+  /// `epsilon` (PRV); without it they equal epsilon.
+  bool has_bounds = false;
+  /// The epsilon is an approximation, NOT a guarantee: it can be below the true epsilon
+  /// (GDP's central limit theorem).
+  bool approximation = false;
 };
 
 /// The epsilon to report and to calibrate against: the upper end of the

@@ -19,6 +19,9 @@ double calibrate_sigma(const AccountantMaker& make, double target_epsilon, doubl
     throw std::invalid_argument("target epsilon must be a finite number > 0");
   }
   if (!(tolerance > 0 && tolerance < 1)) throw std::invalid_argument("tolerance must be in (0, 1)");
+  if (!(q > 0 && q <= 1)) throw std::invalid_argument("sampling rate q must be in (0, 1]");
+  if (steps < 0) throw std::invalid_argument("steps must be >= 0");
+  if (!(delta > 0 && delta < 1)) throw std::invalid_argument("delta must be in (0, 1)");
   if (steps == 0) return 0.0;
   const auto eps = [&](double sigma) {
     return reported_epsilon(epsilon_for(make, sigma, q, steps, delta));

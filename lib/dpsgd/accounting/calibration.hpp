@@ -1,7 +1,8 @@
 #pragma once
 // Noise calibration for any accountant: the smallest noise multiplier sigma whose
 // epsilon after `steps` Poisson-subsampled Gaussian steps at rate q is at most
-// the target at `delta`. Epsilon is monotone decreasing in sigma for every
+// the target at `delta` (mechanism, sensitivity, neighbouring relation and sampling
+// assumption: those of accountant.hpp). Epsilon is monotone decreasing in sigma for every
 // accountant here, so bisection applies. Tolerance is relative in sigma: the
 // result sigma* satisfies epsilon(sigma*) <= target (the upper bound, for
 // accountants that report bounds: see reported_epsilon()) and sigma* <= (1 + tol) * sigma_min.

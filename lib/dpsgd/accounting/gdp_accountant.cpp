@@ -146,6 +146,7 @@ EpsilonReport ApproximateGdpAccountant::epsilon(double delta) const {
   }
   EpsilonReport report;
   report.delta = delta;
+  report.approximation = true;  // the CLT value can be below the true epsilon
   if (history_.empty()) return report;
   report.epsilon = gdp_epsilon(mu(), delta);
   report.epsilon_lower = report.epsilon;

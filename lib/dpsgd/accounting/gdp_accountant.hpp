@@ -9,9 +9,9 @@
 //
 // Mechanism and neighbouring relation: as for the other accountants, each recorded
 // step is the Poisson-subsampled Gaussian mechanism (every example joins the batch
-// independently with probability q; clipped per-example gradients summed; noise
-// N(0, (sigma C)^2 I)), and neighbouring datasets differ by adding or removing one
-// example.
+// independently with probability q; per-example gradients clipped to L2 norm C and
+// summed, so the sum's L2 sensitivity is C; noise N(0, (sigma C)^2 I)), and neighbouring
+// datasets differ by adding or removing one example.
 //
 // The approximation (Bu, Dong, Long, Su 2020, "Deep Learning with Gaussian Differential
 // Privacy", Harvard Data Science Review, its Poisson-sampling CLT; built on the central
@@ -32,7 +32,7 @@
 // exp(1/sigma^2) overflows a double also gives +inf (the epsilon is then beyond the
 // double range anyway); huge sigma gives epsilon -> 0.
 // EpsilonReport: epsilon = epsilon_lower = epsilon_upper = the CLT value (there is no
-// error bound to report), best_order = 0.
+// error bound to report), `approximation` set, best_order empty.
 #include <cstdint>
 #include <string>
 #include <vector>

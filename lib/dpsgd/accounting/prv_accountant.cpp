@@ -452,12 +452,8 @@ struct PrvAccountant::Cache {
 
 namespace {
 
-std::shared_ptr<const ComposedPrv> compose(const std::vector<PairSpec>& pairs, double eps_error,
-                                           double delta_error, std::int64_t max_grid,
-                                           std::shared_ptr<const RealFft>* fft_cache) {
-  auto out = std::make_shared<ComposedPrv>();
-  out->eps_error = eps_error;
-  out->delta_error = delta_error;
+// Total step count of the pairs; sets out->infinite if any pair with steps has sigma 0.
+std::int64_t total_steps(const std::vector<PairSpec>& pairs, ComposedPrv* out) {
   std::int64_t total = 0;
   for (const PairSpec& p : pairs) {
     if (p.steps == 0) continue;
@@ -467,14 +463,14 @@ std::shared_ptr<const ComposedPrv> compose(const std::vector<PairSpec>& pairs, d
     }
     total += p.steps;
   }
-  if (total == 0) {
-    out->empty = true;
-    return out;
-  }
-  if (out->infinite) return out;
+  return total;
+}
 
-  // Domain (Opacus' compute_safe_domain_size): RDP of the whole history at
-  // delta_error / 4 and of one step of each pair at delta_error / (8 * total).
+// Half-width L of the domain (Opacus' compute_safe_domain_size): the RDP epsilon of the
+// whole history at delta_error / 4 and of one step of each pair at
+// delta_error / (8 * total), the larger one, then max(that, eps_error) + 3.
+double domain_half_width(const std::vector<PairSpec>& pairs, std::int64_t total, double eps_error,
+                         double delta_error) {
   const std::vector<double> orders = default_rdp_orders();
   std::vector<double> total_rdp(orders.size(), 0.0);
   double l_max = 0.0;
@@ -492,11 +488,23 @@ std::shared_ptr<const ComposedPrv> compose(const std::vector<PairSpec>& pairs, d
   l_max = std::max(
       l_max,
       rdp_to_epsilon(orders, total_rdp, delta_error / 4.0, RdpConversion::kImproved).epsilon);
-  const double big_l = std::max(l_max, eps_error) + 3.0;
-  if (!std::isfinite(big_l)) {  // sigma so small that even the RDP bound overflows
-    out->infinite = true;
-    return out;
-  }
+  return std::max(l_max, eps_error) + 3.0;
+}
+
+// The grid t_i = (i - K) mesh, i = 0..N-1, N = 2K + 2, over [t_min, t_max].
+struct Grid {
+  double mesh = 0.0;
+  std::int64_t kk = 0;  // K
+  std::int64_t n_grid = 0;
+  double t_min = 0.0;
+  double t_max = 0.0;
+  double eps_error = 0.0;  // the requested one, or wider if the mesh had to be coarsened
+};
+
+Grid make_grid(double big_l, std::int64_t total, double eps_error, double delta_error,
+               std::int64_t max_grid) {
+  Grid g;
+  g.eps_error = eps_error;
   const double spread = std::sqrt(static_cast<double>(total) * std::log(12.0 / delta_error) / 2.0);
   double mesh = eps_error / spread;
   const double max_k = static_cast<double>((max_grid - 2) / 2);
@@ -504,98 +512,147 @@ std::shared_ptr<const ComposedPrv> compose(const std::vector<PairSpec>& pairs, d
   if (!(k_real <= max_k)) {  // coarsen: the error bound widens with the mesh
     mesh = big_l / max_k * (1.0 + 1e-12);
     k_real = std::ceil(big_l / mesh);
-    out->eps_error = mesh * spread;
+    g.eps_error = mesh * spread;
   }
-  const std::int64_t kk = static_cast<std::int64_t>(k_real);
-  const std::int64_t n_grid = 2 * kk + 2;
-  const double t_min = -static_cast<double>(kk) * mesh;
-  const double t_max = static_cast<double>(kk + 1) * mesh;
+  g.mesh = mesh;
+  g.kk = static_cast<std::int64_t>(k_real);
+  g.n_grid = 2 * g.kk + 2;
+  g.t_min = -static_cast<double>(g.kk) * mesh;
+  g.t_max = static_cast<double>(g.kk + 1) * mesh;
+  return g;
+}
 
-  const std::size_t m = next_pow2(static_cast<std::size_t>(n_grid));
+// Writes the truncated, renormalised cell probabilities of one pair's PRV into
+// work[0..N-1] (cell i is [t_i - mesh/2, t_i + mesh/2] clipped to [t_min, t_max]) and
+// returns their mean on the grid (Neumaier-compensated sum).
+double discretise(const SubsampledGaussianPrv& prv, const Grid& g, double mass, double f_lo,
+                  double s_lo, double f_hi, double s_hi, std::vector<double>& work) {
+  const std::size_t ng = static_cast<std::size_t>(g.n_grid);
+  std::fill(work.begin(), work.end(), 0.0);
+  double mean_d = 0.0;
+  double mean_d_comp = 0.0;  // Neumaier compensation
+  for (std::size_t i = 0; i < ng; ++i) {
+    double f_next = f_hi;
+    double s_next = s_hi;
+    if (i + 1 < ng) {
+      prv.cdf_sf((static_cast<double>(i) - static_cast<double>(g.kk) + 0.5) * g.mesh, f_next,
+                 s_next);
+    }
+    const double pi = interval_mass(f_lo, s_lo, f_next, s_next) / mass;
+    f_lo = f_next;
+    s_lo = s_next;
+    work[i] = pi;
+    const double term = (static_cast<double>(i) - static_cast<double>(g.kk)) * g.mesh * pi;
+    const double t = mean_d + term;
+    mean_d_comp += std::fabs(mean_d) >= std::fabs(term) ? (mean_d - t) + term : (term - t) + mean_d;
+    mean_d = t;
+  }
+  return mean_d + mean_d_comp;
+}
+
+// One pair's discretised PRV in `work`, with the shift that moves its discrete mean onto
+// the continuous truncated mean (adaptive Gauss-Kronrod); returns that shift and the
+// grid mean through `mean_d`.
+double discretise_pair(const PairSpec& p, const Grid& g, std::vector<double>& work,
+                       double* mean_d) {
+  const SubsampledGaussianPrv prv(p.q, p.sigma);
+  double f_lo, s_lo, f_hi, s_hi;
+  prv.cdf_sf(g.t_min, f_lo, s_lo);
+  prv.cdf_sf(g.t_max, f_hi, s_hi);
+  const double mass = interval_mass(f_lo, s_lo, f_hi, s_hi);
+  if (!(mass > 0.0)) {  // never expected: L bounds the loss from RDP
+    throw std::runtime_error("PRV accountant: no probability mass on the grid [" + fmt(g.t_min) +
+                             ", " + fmt(g.t_max) + "] for sigma " + fmt(p.sigma) + ", q " +
+                             fmt(p.q));
+  }
+  *mean_d = discretise(prv, g, mass, f_lo, s_lo, f_hi, s_hi, work);
+  const double mean_c = truncated_mean(prv, g.t_min, g.t_max, mass);
+  const double shift = mean_c - *mean_d;
+  if (!(std::fabs(shift) < g.mesh / 2.0)) {
+    throw std::runtime_error(
+        "PRV accountant: the discretised mean differs from the continuous mean by " + fmt(shift) +
+        " (more than half the mesh " + fmt(g.mesh) + ") for sigma " + fmt(p.sigma) + ", q " +
+        fmt(p.q));
+  }
+  return shift;
+}
+
+// The FFT of the given transform size, reusing the cached one when it matches.
+std::shared_ptr<const RealFft> fft_of_size(std::size_t m,
+                                           std::shared_ptr<const RealFft>* fft_cache) {
   std::shared_ptr<const RealFft> fft = *fft_cache;
   if (!fft || fft->size() != m) {
     fft = std::make_shared<const RealFft>(m);
     *fft_cache = fft;
   }
+  return fft;
+}
 
-  const std::size_t ng = static_cast<std::size_t>(n_grid);
+// Composes the discretised PRVs of all pairs on grid `g`: each pmf, centred on index 0,
+// is transformed, raised to its step count and multiplied into one spectrum, whose
+// inverse is read back onto the grid. Fills out->pmf and out->t0.
+void convolve_pairs(const std::vector<PairSpec>& pairs, std::int64_t total, const Grid& g,
+                    const RealFft& fft, ComposedPrv* out) {
+  const std::size_t m = fft.size();
+  const std::size_t ng = static_cast<std::size_t>(g.n_grid);
   std::vector<double> work(m + 2, 0.0);
   std::vector<cd> spectrum(m / 2 + 1, cd(1.0, 0.0));
   std::vector<cd> x(m / 2 + 1);
   double total_shift = 0.0;
   std::uint64_t centre_sum = 0;  // sum over pairs of steps * centre (mod m)
-
   for (const PairSpec& p : pairs) {
     if (p.steps == 0) continue;
-    const SubsampledGaussianPrv prv(p.q, p.sigma);
-    // Cell i is [t_i - mesh/2, t_i + mesh/2] clipped to [t_min, t_max], t_i = (i - K) mesh.
-    double f_lo, s_lo, f_hi, s_hi;
-    prv.cdf_sf(t_min, f_lo, s_lo);
-    prv.cdf_sf(t_max, f_hi, s_hi);
-    const double mass = interval_mass(f_lo, s_lo, f_hi, s_hi);
-    if (!(mass > 0.0)) {  // never expected: L bounds the loss from RDP
-      throw std::runtime_error("PRV accountant: no probability mass on the grid [" + fmt(t_min) +
-                               ", " + fmt(t_max) + "] for sigma " + fmt(p.sigma) + ", q " +
-                               fmt(p.q));
-    }
-    std::fill(work.begin(), work.end(), 0.0);
     double mean_d = 0.0;
-    double mean_d_comp = 0.0;  // Neumaier compensation
-    for (std::size_t i = 0; i < ng; ++i) {
-      double f_next = f_hi;
-      double s_next = s_hi;
-      if (i + 1 < ng) {
-        prv.cdf_sf((static_cast<double>(i) - static_cast<double>(kk) + 0.5) * mesh, f_next, s_next);
-      }
-      const double pi = interval_mass(f_lo, s_lo, f_next, s_next) / mass;
-      f_lo = f_next;
-      s_lo = s_next;
-      work[i] = pi;
-      const double term = (static_cast<double>(i) - static_cast<double>(kk)) * mesh * pi;
-      const double t = mean_d + term;
-      mean_d_comp +=
-          std::fabs(mean_d) >= std::fabs(term) ? (mean_d - t) + term : (term - t) + mean_d;
-      mean_d = t;
-    }
-    mean_d += mean_d_comp;
-    const double mean_c = truncated_mean(prv, t_min, t_max, mass);
-    const double shift = mean_c - mean_d;
-    if (!(std::fabs(shift) < mesh / 2.0)) {
-      throw std::runtime_error(
-          "PRV accountant: the discretised mean differs from the continuous mean by " + fmt(shift) +
-          " (more than half the mesh " + fmt(mesh) + ") for sigma " + fmt(p.sigma) + ", q " +
-          fmt(p.q));
-    }
-    total_shift += static_cast<double>(p.steps) * shift;
-
+    total_shift += static_cast<double>(p.steps) * discretise_pair(p, g, work, &mean_d);
     // Centre the pmf on index 0 (cyclically): the spectrum's significant coefficients
     // then have small phases, which the n-th power multiplies (see complex_power).
-    const double mean_index = static_cast<double>(kk) + mean_d / mesh;
+    const double mean_index = static_cast<double>(g.kk) + mean_d / g.mesh;
     const std::size_t centre = static_cast<std::size_t>(
         std::clamp(std::llround(mean_index), 0LL, static_cast<long long>(ng) - 1));
     std::rotate(work.begin(), work.begin() + static_cast<std::ptrdiff_t>(centre),
                 work.begin() + static_cast<std::ptrdiff_t>(m));
     centre_sum = (centre_sum + (static_cast<std::uint64_t>(p.steps) % m) * centre) % m;
-
-    fft->forward(work.data(), x.data());
+    fft.forward(work.data(), x.data());
     for (std::size_t k = 0; k <= m / 2; ++k) {
       if (spectrum[k] == cd(0.0, 0.0)) continue;
       spectrum[k] = mul(spectrum[k], complex_power(x[k], p.steps));
     }
   }
-
-  fft->inverse(spectrum.data(), work.data());
+  fft.inverse(spectrum.data(), work.data());
   // The sum of `total` variables on indices i (t = (i - K) mesh) sits at index
   // k = sum i; the output grid t_j = (j - K) mesh + shift has j = k - (total-1) K. Each
   // variable was stored at i - centre, so the composition sits at k - centre_sum (mod m).
   const std::uint64_t offset =
-      ((static_cast<std::uint64_t>(total - 1) % m) * (static_cast<std::uint64_t>(kk) % m) % m + m -
-       centre_sum) %
+      ((static_cast<std::uint64_t>(total - 1) % m) * (static_cast<std::uint64_t>(g.kk) % m) % m +
+       m - centre_sum) %
       m;
   out->pmf.resize(ng);
   for (std::size_t j = 0; j < ng; ++j) out->pmf[j] = work[(j + offset) % m];
-  out->t0 = t_min + total_shift;
-  out->mesh = mesh;
+  out->t0 = g.t_min + total_shift;
+}
+
+std::shared_ptr<const ComposedPrv> compose(const std::vector<PairSpec>& pairs, double eps_error,
+                                           double delta_error, std::int64_t max_grid,
+                                           std::shared_ptr<const RealFft>* fft_cache) {
+  auto out = std::make_shared<ComposedPrv>();
+  out->eps_error = eps_error;
+  out->delta_error = delta_error;
+  const std::int64_t total = total_steps(pairs, out.get());
+  if (total == 0) {
+    out->empty = true;
+    return out;
+  }
+  if (out->infinite) return out;
+  const double big_l = domain_half_width(pairs, total, eps_error, delta_error);
+  if (!std::isfinite(big_l)) {  // sigma so small that even the RDP bound overflows
+    out->infinite = true;
+    return out;
+  }
+  const Grid grid = make_grid(big_l, total, eps_error, delta_error, max_grid);
+  out->eps_error = grid.eps_error;
+  const auto fft = fft_of_size(next_pow2(static_cast<std::size_t>(grid.n_grid)), fft_cache);
+  convolve_pairs(pairs, total, grid, *fft, out.get());
+  out->mesh = grid.mesh;
   return out;
 }
 
@@ -809,6 +866,7 @@ EpsilonReport PrvAccountant::epsilon(double delta) const {
   report.epsilon = e.estimate;
   report.epsilon_lower = e.lower;
   report.epsilon_upper = e.upper;
+  report.has_bounds = true;
   return report;
 }
 

@@ -6,11 +6,11 @@
 //
 // Mechanism and neighbouring relation. Each recorded step is the sampled Gaussian
 // mechanism: every example joins the batch independently with probability q (Poisson
-// sampling), per-example gradients are clipped to L2 norm C and summed, and
-// N(0, (sigma*C)^2 I) noise is added. Neighbouring datasets differ by adding or removing
-// one example. The reported bounds hold for the adaptive composition of all recorded
-// steps; they are only valid if the loader really samples Poisson with rate q and every
-// step that touched the data was recorded.
+// sampling), per-example gradients are clipped to L2 norm C and summed (so the sum's L2
+// sensitivity is C), and N(0, (sigma*C)^2 I) noise is added. Neighbouring datasets
+// differ by adding or removing one example. The reported bounds hold for the adaptive composition
+// of all recorded steps; they are only valid if the loader really samples Poisson with rate q and
+// every step that touched the data was recorded.
 //
 // Privacy loss random variable. Up to rotation the one-step pair of output
 // distributions is P = (1-q) N(0, sigma^2) + q N(1, sigma^2) and Q = N(0, sigma^2); the
@@ -141,8 +141,8 @@ class PrvAccountant final : public Accountant {
   /// pair, whose one-step RDP curve (for the domain size) is computed once and cached.
   void step(double sigma, double q, std::int64_t steps = 1) override;
   /// estimate / lower / upper with the constructor's eps_error and delta_error_ratio.
-  /// best_order is 0. Cost: one FFT composition on N points (N ~ 2.7M for 1e5 steps at
-  /// delta 1e-5); the composed distribution of the last query is cached, so a second
+  /// has_bounds is set; best_order is empty. Cost: one FFT composition on N points (N ~ 2.7M for
+  /// 1e5 steps at delta 1e-5); the composed distribution of the last query is cached, so a second
   /// query with the same history and errors costs O(N) without FFTs.
   [[nodiscard]] EpsilonReport epsilon(double delta) const override;
   /// Explicit errors (absolute delta_error), as Opacus' get_epsilon(delta, eps_error,

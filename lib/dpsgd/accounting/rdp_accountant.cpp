@@ -286,6 +286,17 @@ std::vector<double> compute_rdp_curve(double q, double sigma, const std::vector<
   return curve;
 }
 
+double classic_rdp_to_epsilon(double rdp, double alpha, double log_delta) {
+  if (std::isinf(alpha)) return rdp;       // the limit alpha -> inf
+  return rdp - log_delta / (alpha - 1.0);  // Mironov 2017, Prop. 3
+}
+
+double improved_rdp_to_epsilon(double rdp, double alpha, double log_delta) {
+  if (std::isinf(alpha)) return rdp;  // the limit alpha -> inf
+  // Balle et al. 2020, Thm 21; log1p(-1/alpha) = log((alpha - 1) / alpha).
+  return rdp + std::log1p(-1.0 / alpha) - (log_delta + std::log(alpha)) / (alpha - 1.0);
+}
+
 RdpEpsilon rdp_to_epsilon(const std::vector<double>& orders, const std::vector<double>& rdp,
                           double delta, RdpConversion conversion) {
   validate_delta(delta, "rdp_to_epsilon");
@@ -300,14 +311,9 @@ RdpEpsilon rdp_to_epsilon(const std::vector<double>& orders, const std::vector<d
     const double a = orders[k];
     const double r = rdp[k];
     if (std::isnan(r)) continue;
-    double eps;
-    if (std::isinf(a)) {
-      eps = r;  // both conversions tend to R(inf) as alpha -> inf
-    } else if (conversion == RdpConversion::kClassic) {
-      eps = r - log_delta / (a - 1.0);
-    } else {
-      eps = r + std::log1p(-1.0 / a) - (log_delta + std::log(a)) / (a - 1.0);
-    }
+    const double eps = conversion == RdpConversion::kClassic
+                           ? classic_rdp_to_epsilon(r, a, log_delta)
+                           : improved_rdp_to_epsilon(r, a, log_delta);
     if (eps < best.epsilon) best = {eps, a};
   }
   if (best.epsilon < 0.0) best.epsilon = 0.0;  // (eps < 0, delta)-DP implies (0, delta)-DP
@@ -325,69 +331,6 @@ RdpEpsilon rdp_epsilon(double sigma, double q, std::int64_t steps, double delta,
   std::vector<double> rdp = compute_rdp_curve(q, sigma, orders);
   for (double& r : rdp) r *= static_cast<double>(steps);
   return rdp_to_epsilon(orders, rdp, delta, conversion);
-}
-
-double calibrate_noise_multiplier(double target_epsilon, double q, std::int64_t steps, double delta,
-                                  RdpConversion conversion, double tolerance,
-                                  const std::vector<double>& orders) {
-  const char* who = "calibrate_noise_multiplier";
-  if (!(target_epsilon > 0.0)) {
-    throw std::invalid_argument(std::string(who) + ": target epsilon must be > 0, got " +
-                                fmt(target_epsilon));
-  }
-  validate_q(q, who);
-  validate_steps(steps, who);
-  validate_delta(delta, who);
-  validate_orders(orders, who);
-  if (!(tolerance > 0.0 && tolerance < 1.0)) {
-    throw std::invalid_argument(std::string(who) + ": tolerance must be in (0, 1), got " +
-                                fmt(tolerance));
-  }
-  if (steps == 0 || std::isinf(target_epsilon)) return 0.0;
-
-  auto eps_at = [&](double sigma) {
-    return rdp_epsilon(sigma, q, steps, delta, conversion, orders).epsilon;
-  };
-  // Even sigma = inf (RDP 0 at every order) leaves the conversion's own term; a target
-  // at or below it cannot be met with these orders.
-  const double floor_eps =
-      rdp_to_epsilon(orders, std::vector<double>(orders.size(), 0.0), delta, conversion).epsilon;
-  if (target_epsilon <= floor_eps) {
-    throw std::invalid_argument(std::string(who) + ": target epsilon " + fmt(target_epsilon) +
-                                " is unreachable: even infinite noise gives epsilon " +
-                                fmt(floor_eps) + " at delta " + fmt(delta) +
-                                " with these RDP orders");
-  }
-
-  // Bracket: eps(lo) > target >= eps(hi). Epsilon falls monotonically with sigma.
-  double hi = 1.0;
-  double lo = 0.0;
-  if (eps_at(hi) <= target_epsilon) {
-    lo = 0.5;
-    while (eps_at(lo) <= target_epsilon) {
-      hi = lo;
-      lo *= 0.5;
-      if (lo < 1e-12) return hi;  // practically no noise needed
-    }
-  } else {
-    do {
-      lo = hi;
-      hi *= 2.0;
-      if (hi > 1e12) {
-        throw std::invalid_argument(std::string(who) + ": target epsilon " + fmt(target_epsilon) +
-                                    " needs sigma > 1e12");
-      }
-    } while (eps_at(hi) > target_epsilon);
-  }
-  while (hi - lo > tolerance * hi) {
-    const double mid = 0.5 * (lo + hi);
-    if (eps_at(mid) <= target_epsilon) {
-      hi = mid;
-    } else {
-      lo = mid;
-    }
-  }
-  return hi;
 }
 
 // ---- RdpAccountant ------------------------------------------------------------
@@ -441,6 +384,8 @@ EpsilonReport RdpAccountant::epsilon(double delta) const {
   validate_delta(delta, "RdpAccountant::epsilon");
   EpsilonReport report;
   report.delta = delta;
+  report.best_order = 0.0;
+  report.rdp_conversion = to_string(conversion_);
   if (uses_.empty()) return report;  // nothing recorded: epsilon 0
   const RdpEpsilon e = rdp_to_epsilon(orders_, rdp(), delta, conversion_);
   report.epsilon = e.epsilon;

@@ -35,7 +35,9 @@
 // Composition (Mironov 2017, "Renyi Differential Privacy", Prop. 1): RDP curves add
 // over steps and segments.
 //
-// Conversion to (epsilon, delta), minimised over the orders:
+// Conversion to (epsilon, delta): at each order one of the two formulas below (each
+// owned by one function, classic_rdp_to_epsilon() and improved_rdp_to_epsilon(), which
+// every caller uses), minimised over the orders by rdp_to_epsilon():
 //   kClassic  (Mironov 2017, Prop. 3): eps = R(alpha) + log(1/delta) / (alpha - 1).
 //   kImproved (Balle, Barthe, Gaboardi, Hsu, Sato 2020, "Hypothesis testing
 //             interpretations and Renyi differential privacy", Thm 21; the formula of
@@ -76,6 +78,17 @@ enum class RdpConversion {
 [[nodiscard]] std::vector<double> compute_rdp_curve(double q, double sigma,
                                                     const std::vector<double>& orders);
 
+/// Classic RDP-to-DP conversion (Mironov 2017, "Renyi Differential Privacy", Prop. 3):
+/// an (alpha, rdp)-RDP mechanism is (rdp + log(1/delta) / (alpha - 1), delta)-DP.
+/// `log_delta` is log(delta); alpha = +inf gives rdp (the limit). Not clamped at 0.
+[[nodiscard]] double classic_rdp_to_epsilon(double rdp, double alpha, double log_delta);
+
+/// Improved RDP-to-DP conversion (Balle, Barthe, Gaboardi, Hsu, Sato 2020, Thm 21; as
+/// Opacus and dp_accounting): eps = rdp + log((alpha - 1) / alpha)
+/// - (log(delta) + log(alpha)) / (alpha - 1). `log_delta` is log(delta); alpha = +inf
+/// gives rdp (the limit). Never larger than the classic value. Not clamped at 0.
+[[nodiscard]] double improved_rdp_to_epsilon(double rdp, double alpha, double log_delta);
+
 /// The best (epsilon, order) for a composed RDP curve. epsilon = +inf and
 /// best_order = 0 when the curve is +inf at every order. Throws std::invalid_argument
 /// for delta outside (0, 1) or mismatched lengths.
@@ -88,23 +101,11 @@ struct RdpEpsilon {
                                         RdpConversion conversion);
 
 /// Epsilon of `steps` steps with (sigma, q) at `delta`, from scratch (no cache).
+/// Noise calibration for a target epsilon: calibrate_sigma() (calibration.hpp) with an
+/// RdpAccountant.
 [[nodiscard]] RdpEpsilon rdp_epsilon(double sigma, double q, std::int64_t steps, double delta,
                                      RdpConversion conversion = RdpConversion::kImproved,
                                      const std::vector<double>& orders = default_rdp_orders());
-
-/// The smallest noise multiplier sigma such that `steps` steps at sampling rate q
-/// give epsilon <= target_epsilon at `delta`, found by bisection on sigma.
-/// Tolerance: RELATIVE in sigma. The returned sigma always satisfies
-/// epsilon(sigma) <= target_epsilon, and some sigma' with sigma' >= sigma * (1 - tolerance)
-/// has epsilon(sigma') > target_epsilon, i.e. it overshoots the exact minimum by at most
-/// a factor 1 / (1 - tolerance). Returns 0 when steps == 0 (no noise needed).
-/// Throws std::invalid_argument for bad inputs, or when the target is unreachable:
-/// with finitely many orders epsilon stays above a positive floor even as sigma -> inf
-/// (e.g. about 0.10 for delta = 1e-5 and the default orders, improved conversion).
-[[nodiscard]] double calibrate_noise_multiplier(
-    double target_epsilon, double q, std::int64_t steps, double delta,
-    RdpConversion conversion = RdpConversion::kImproved, double tolerance = 1e-4,
-    const std::vector<double>& orders = default_rdp_orders());
 
 class RdpAccountant final : public Accountant {
  public:
@@ -118,7 +119,8 @@ class RdpAccountant final : public Accountant {
   /// steps == 0 records nothing. The RDP curve of a (sigma, q) pair is computed on its
   /// first use (milliseconds) and cached, so repeated steps cost O(1).
   void step(double sigma, double q, std::int64_t steps = 1) override;
-  /// O(#distinct (sigma, q) pairs * #orders): microseconds. delta in (0, 1).
+  /// O(#distinct (sigma, q) pairs * #orders): microseconds. delta in (0, 1). The report
+  /// carries best_order (0 when nothing is recorded or epsilon is +inf) and rdp_conversion.
   [[nodiscard]] EpsilonReport epsilon(double delta) const override;
   [[nodiscard]] std::string name() const override { return "rdp"; }
   [[nodiscard]] const std::vector<MechanismSegment>& history() const override { return history_; }

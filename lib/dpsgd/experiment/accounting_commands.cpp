@@ -46,16 +46,15 @@ nlohmann::json report_json(const AccountingQuery& q, const accounting::EpsilonRe
                         {"accountant", q.accountant},
                         {"sample_rate", q.sample_rate},
                         {"steps", q.steps}};
-  if (q.accountant == "rdp") {
-    out["best_order"] = r.best_order;
-    out["conversion"] = accounting::to_string(q.rdp_conversion);
-  }
-  if (q.accountant == "prv") {
+  // Each accountant fills the details that apply to it (accountant.hpp).
+  if (r.best_order) out["best_order"] = *r.best_order;
+  if (r.rdp_conversion) out["conversion"] = *r.rdp_conversion;
+  if (r.has_bounds) {
     out["epsilon_estimate"] = number(r.epsilon);
     out["epsilon_lower"] = number(r.epsilon_lower);
     out["epsilon_upper"] = number(r.epsilon_upper);
   }
-  if (q.accountant == "gdp") out["approximation"] = true;  // CLT: not a guarantee
+  if (r.approximation) out["approximation"] = true;  // e.g. GDP's CLT: not a guarantee
   return out;
 }
 
