@@ -10,7 +10,7 @@ TORCH_VERSION="${DPSGD_TORCH_VERSION:-2.11.0}"
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
-APT_PACKAGES=(build-essential cmake ninja-build git ccache pkg-config python3 python3-venv
+APT_PACKAGES=(build-essential cmake ninja-build git ccache pkg-config clang-format python3 python3-venv
   python3-pip python3-matplotlib libyaml-cpp-dev libcli11-dev libspdlog-dev nlohmann-json3-dev libopencv-dev
   catch2 zlib1g-dev dataset-fashion-mnist)
 missing=()

@@ -1,6 +1,7 @@
 // Config errors: every bad-input class names the file, key and value; CLI
 // overrides beat YAML values and go through the same checks.
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 
 #include "dpsgd/config/config_json.hpp"
 #include "dpsgd/config/config_loader.hpp"
@@ -165,20 +166,24 @@ TEST_CASE("clipping options are typed, and keys of other modes are refused", "[c
 
 TEST_CASE("every clipping mode's options echo into a resolved config that reads back",
           "[config][clipping]") {
-  const std::vector<std::vector<std::string>> settings{
-      {"privacy.clipping={mode: flat, max_grad_norm: 0.3}"},
-      {"privacy.clipping={mode: per_layer, max_grad_norm: 0.3, layer_max_grad_norms: [1, 2, 3, "
-       "4]}"},
-      {"privacy.clipping={mode: automatic, per_layer: true, variant: s, gamma: 0.05}"},
-      {"privacy.clipping={mode: automatic, variant: v}"},
-      {"privacy.clipping={mode: random_sparsification, final_rate: 0.5, refresh: 3}",
-       "privacy.engine=materialize"},
-      {"privacy.clipping={mode: adaptive, target_quantile: 0.7, quantile_lr: 0.1, "
-       "count_noise_std: 4}"},
-  };
+  // JSON is YAML flow syntax, so each setting is also the --set value.
+  const std::vector<nlohmann::json> settings{
+      {{"mode", "flat"}, {"max_grad_norm", 0.3}},
+      {{"mode", "per_layer"}, {"max_grad_norm", 0.3}, {"layer_max_grad_norms", {1, 2, 3, 4}}},
+      {{"mode", "automatic"}, {"per_layer", true}, {"variant", "s"}, {"gamma", 0.05}},
+      {{"mode", "automatic"}, {"variant", "v"}},
+      {{"mode", "random_sparsification"}, {"final_rate", 0.5}, {"refresh", 3}, {"per_layer", true}},
+      {{"mode", "adaptive"},
+       {"target_quantile", 0.7},
+       {"quantile_lr", 0.1},
+       {"count_noise_std", 4}}};
   for (const auto& s : settings) {
-    INFO(s.front());
-    const auto c = parse_experiment_config(kBase, "exp.yaml", s);
+    INFO(s.dump());
+    std::vector<std::string> sets{"privacy.clipping=" + s.dump()};
+    if (s["mode"] == "random_sparsification") sets.emplace_back("privacy.engine=materialize");
+    const auto c = parse_experiment_config(kBase, "exp.yaml", sets);
+    // Every given key is echoed with its value (so none is lost on the way back).
+    for (const auto& [key, value] : s.items()) REQUIRE(c.privacy.clipping.echo.at(key) == value);
     const auto yaml = dpsgd::config::json_to_yaml(dpsgd::config::run_config_json(c, 1.1));
     const auto back = parse_experiment_config(yaml, "config.yaml");
     REQUIRE(back.privacy.clipping.echo == c.privacy.clipping.echo);
@@ -187,6 +192,9 @@ TEST_CASE("every clipping mode's options echo into a resolved config that reads 
     REQUIRE(back.privacy.clipping.needs.coordinate_masks ==
             c.privacy.clipping.needs.coordinate_masks);
   }
+  // A null value removes a key of another mode (how a variant drops a base setting).
+  const auto dropped = parse_experiment_config(kBase, "exp.yaml", {"privacy.clipping.gamma=null"});
+  REQUIRE(dropped.privacy.clipping.mode == "flat");
 }
 
 TEST_CASE("the config refuses engine and clipping pairs by the engine-choice rule", "[config]") {

@@ -10,7 +10,7 @@
 
 #include "dpsgd/util/build_info.hpp"
 #include "dpsgd/util/version.hpp"
-#include <unistd.h>
+#include "tests/helpers/run_binary.hpp"
 
 namespace fs = std::filesystem;
 
@@ -19,40 +19,16 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct Result {
-  int code;
-  std::string output;
-};
+using dpsgd::test::fresh_dir;
 
-Result run(const std::string& args) {
-  // One file per process: CTest runs the e2e cases in parallel (-j).
-  const fs::path log =
-      fs::temp_directory_path() / ("dpsgd_cli_output_" + std::to_string(getpid()) + ".txt");
-  const std::string cmd = std::string("cd ") + DPSGD_SOURCE_DIR + " && " + DPSGD_RUN_BINARY + " " +
-                          args + " > " + log.string() + " 2>&1";
-  const int status = std::system(cmd.c_str());
-  std::ifstream in(log);
-  std::string out((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  return {WEXITSTATUS(status), out};
-}
-
-// Not fs::remove_all: the torch wheel's libtorch exports its own copy, which
-// crashes with GCC 12's libstdc++ (pytorch/pytorch#133437).
-fs::path fresh_dir(const std::string& name) {
-  const auto dir = fs::temp_directory_path() / name;
-  const std::string cmd = "rm -rf '" + dir.string() + "'";
-  REQUIRE(std::system(cmd.c_str()) == 0);
-  return dir;
-}
+dpsgd::test::RunResult run(const std::string& args) { return dpsgd::test::run_dpsgd(args); }
 
 // The two private runs of configs/smoke.yaml, cut to one short epoch.
 const char* const kShortSmoke =
     "configs/smoke.yaml --set train.epochs=1 --set data.train_size=256 --device cpu";
 
 void require_completed_runs(const fs::path& out) {
-  std::ifstream in(out / "index.json");
-  REQUIRE(in.good());
-  const auto index = nlohmann::json::parse(in);
+  const auto index = dpsgd::test::read_json(out / "index.json");
   REQUIRE(index["runs"].size() == 2);  // the smoke config sweeps two noise multipliers
   for (const auto& row : index["runs"]) CHECK(row["status"] == "completed");
 }

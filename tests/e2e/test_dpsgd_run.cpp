@@ -114,6 +114,19 @@ TEST_CASE("bench --json: every engine timed against non-private, with phases and
   REQUIRE(rs.code == 0);
   REQUIRE(rs.output.find("\"materialize\"") != std::string::npos);
   REQUIRE(rs.output.find("\"ghost\"") == std::string::npos);
+  // Microbatches: the microbatch engine only, by the same engine-choice rule.
+  const auto mb =
+      run("bench configs/smoke.yaml --steps 1 --warmup 1 --json --device cpu --set "
+          "privacy.microbatches=4 --set privacy.engine=auto");
+  INFO(mb.output);
+  REQUIRE(mb.code == 0);
+  const auto mj = nlohmann::json::parse(mb.output.substr(mb.output.rfind("\n{")));
+  REQUIRE(mj.at("engines").size() == 1);
+  REQUIRE(mj.at("engines").contains("microbatch"));
+  // An engine that cannot run the method is refused with exit code 2.
+  REQUIRE(run("bench configs/smoke.yaml --steps 1 --device cpu --engines ghost --set "
+              "privacy.microbatches=4 --set privacy.engine=auto")
+              .code == 2);
 }
 
 TEST_CASE("oct_smoke: private U-Net on OCT B-scans records Dice on val each epoch and test",

@@ -2,6 +2,8 @@
 // sampler that is not Poisson at its q, and it tells the accountant exactly the
 // sigma and q of every step it took, the empty batch included; with sigma = 0 and
 // a huge C it is the non-private gradient divided by the expected batch size.
+#include <cmath>
+
 #include <catch2/catch.hpp>
 
 #include "dpsgd/data/sampling/batch_sampler.hpp"
@@ -52,6 +54,9 @@ TEST_CASE("private step: the accountant records every step with the step's own s
   Fixture f;
   auto dp = f.dp(1.7, 10, 250);
   REQUIRE(dp->accountant().history().empty());
+  // No epsilon for batches that no checked Poisson sampler drew.
+  REQUIRE_THROWS_WITH(dp->epsilon(1e-5), Catch::Contains("Poisson"));
+  dp->check_sampler(data::PoissonSampler(250, 0.04, 3));
   REQUIRE(accounting::reported_epsilon(dp->epsilon(1e-5)) == 0.0);
   const auto x = torch::rand({3, 1, 28, 28});
   const auto y = torch::randint(0, 10, {3}, torch::kInt64);
@@ -64,6 +69,39 @@ TEST_CASE("private step: the accountant records every step with the step's own s
   REQUIRE(h[0].noise_multiplier == 1.7);
   REQUIRE(h[0].sample_rate == dp->sample_rate());
   REQUIRE(accounting::reported_epsilon(dp->epsilon(1e-5)) > 0.0);
+  // The check belongs before the first accounted step.
+  REQUIRE_THROWS(dp->check_sampler(data::PoissonSampler(250, 0.04, 3)));
+}
+
+TEST_CASE("private step: the accountant gets sigma while the noise uses sigma_g and Delta",
+          "[dpstep]") {
+  Fixture f;
+  const auto x = torch::rand({4, 1, 28, 28});
+  const auto y = torch::randint(0, 10, {4}, torch::kInt64);
+  // Adaptive clipping releases a noisy count: the gradient gets sigma_g > sigma
+  // (sigma^-2 = sigma_g^-2 + (2 sigma_b)^-2), the accountant is told sigma.
+  auto adaptive = test::make_clipper("adaptive", {{"max_grad_norm", 0.5}, {"count_noise_std", 2.0}},
+                                     f.pm, 10.0, 1.5);
+  auto options = test::dp_options(1.5, 10, 0, "auto");
+  options.dataset_size = 250;
+  auto dp = test::make_dp(f.pm, f.objective, adaptive, options);
+  const double sigma_g = 1.0 / std::sqrt(1.0 / (1.5 * 1.5) - 1.0 / 16.0);
+  REQUIRE(dp->noise_std() == Approx(sigma_g * 0.5));
+  dp->compute(x, y);
+  REQUIRE(dp->accountant().history().at(0).noise_multiplier == 1.5);
+  // Microbatches: Delta = 2C, the accountant still gets sigma.
+  auto flat = test::make_clipper("flat", {{"max_grad_norm", 0.5}}, f.pm);
+  auto micro_options = test::dp_options(1.5, 10, 0, "auto", /*microbatches=*/2);
+  micro_options.dataset_size = 250;
+  auto micro = test::make_dp(f.pm, f.objective, flat, micro_options);
+  REQUIRE(micro->noise_std() == Approx(1.5 * 2.0 * 0.5));
+  micro->compute(x, y);
+  REQUIRE(micro->accountant().history().at(0).noise_multiplier == 1.5);
+  // A clipper whose split leaves the gradient no valid noise is refused: the
+  // adaptive clipper above (2 sigma_b = 4) cannot serve a step of sigma 5.
+  auto too_little = test::dp_options(5.0, 10, 0, "auto");
+  too_little.dataset_size = 250;
+  REQUIRE_THROWS_AS(test::make_dp(f.pm, f.objective, adaptive, too_little), std::invalid_argument);
 }
 
 TEST_CASE("training refuses a private run whose sampler is not Poisson", "[dpstep][train]") {

@@ -21,11 +21,13 @@ std::vector<ExperimentConfig> load_experiment_variants(
     const std::filesystem::path& path, const std::vector<std::string>& overrides = {},
     const std::vector<std::string>& only = {});
 
+/// The same from YAML text (`source` names it in messages).
 std::vector<ExperimentConfig> parse_experiment_variants(
     const std::string& yaml_text, const std::filesystem::path& source,
     const std::vector<std::string>& overrides = {}, const std::vector<std::string>& only = {});
 
-/// Same, from YAML text (`source` names it in messages).
+/// One config from YAML text (`source` names it in messages); refuses a text
+/// with `variants:` (use parse_experiment_variants).
 ExperimentConfig parse_experiment_config(const std::string& yaml_text,
                                          const std::filesystem::path& source,
                                          const std::vector<std::string>& overrides = {});

@@ -1,5 +1,6 @@
 #pragma once
-// The typed form of an experiment YAML. YAML is read once, in config_loader,
+// The typed form of an experiment YAML. YAML is read once, by config_loader and
+// its section readers (clipping modes read their keys through util::OptionReader),
 // into these structs; nothing below the experiment layer sees YAML or option
 // strings other than registry keys that were validated here.
 #include <cstdint>

@@ -22,7 +22,8 @@ void refuse_other_modes_keys(Section& clip, const std::string& mode,
                              const std::vector<std::string>& own_keys) {
   const auto& registry = privacy::clipper_registry();
   for (const auto& k : clip.given_keys()) {
-    if (k == "mode" || contains(own_keys, k)) continue;
+    // A null value removes a key (how a variant or --set drops a base setting).
+    if (k == "mode" || contains(own_keys, k) || !clip.has(k)) continue;
     std::string owners;
     for (const auto& other : registry.names()) {
       if (contains(registry.get(other).keys, k)) owners += (owners.empty() ? "" : ", ") + other;

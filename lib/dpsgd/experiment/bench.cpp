@@ -14,6 +14,7 @@
 #include "dpsgd/models/zoo/model_registry.hpp"
 #include "dpsgd/privacy/dp_gradient.hpp"
 #include "dpsgd/privacy/per_example/engine_choice.hpp"
+#include "dpsgd/privacy/per_example/engine_registry.hpp"
 #include "dpsgd/train/nonprivate_gradient.hpp"
 #include "dpsgd/train/optimizer_registry.hpp"
 #include "dpsgd/util/error.hpp"
@@ -196,7 +197,7 @@ std::vector<std::string> bench_engines(const BenchRequest& request,
   std::vector<std::string> engines;
   for (const auto& e :
        privacy::compatible_engines(c.privacy.clipping.needs, c.privacy.microbatches)) {
-    if (e != "loop") engines.push_back(e);
+    if (!privacy::engine_registry().get(e).traits.oracle) engines.push_back(e);
   }
   return engines;
 }

@@ -11,7 +11,6 @@
 #include <sstream>
 
 #include <nlohmann/json.hpp>
-#include <torch/headeronly/version.h>
 
 #include "dpsgd/accounting/accountant_registry.hpp"
 #include "dpsgd/accounting/calibration.hpp"
@@ -35,6 +34,7 @@
 #include "dpsgd/util/memory.hpp"
 #include "dpsgd/util/seeds.hpp"
 #include "dpsgd/util/stopwatch.hpp"
+#include "dpsgd/util/version.hpp"
 
 namespace dpsgd::experiment {
 namespace {
@@ -50,10 +50,6 @@ std::string now_iso8601() {
   std::ostringstream out;
   out << std::put_time(&tm, "%Y-%m-%dT%H:%M:%SZ");
   return out.str();
-}
-
-std::string libtorch_version() {
-  return util::cat(TORCH_VERSION_MAJOR, ".", TORCH_VERSION_MINOR, ".", TORCH_VERSION_PATCH);
 }
 
 struct LoadedData {
@@ -218,7 +214,7 @@ json run_summary(const RunRecord& r, const train::TrainParts& parts,
       {"seed", c.seed},
       {"device", device.str()},
       {"machine", util::machine_description(device)},
-      {"libtorch_version", libtorch_version()},
+      {"libtorch_version", util::libtorch_version()},
       {"dpsgd_version", util::kVersion},
       {"git_commit", util::kGitCommit},
       {"started_at", r.started},

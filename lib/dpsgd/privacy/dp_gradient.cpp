@@ -1,5 +1,6 @@
 #include "dpsgd/privacy/dp_gradient.hpp"
 
+#include <cmath>
 #include <optional>
 #include <stdexcept>
 
@@ -29,6 +30,14 @@ DpGradient::DpGradient(PrivateModel model, std::shared_ptr<const models::Objecti
     throw std::invalid_argument("expected batch size larger than the data set (q > 1)");
   }
   if (!accountant_) throw std::invalid_argument("a private step needs an accountant");
+  // The clipper splits sigma between the gradient and any statistic it releases
+  // (adaptive clipping); the accountant is told sigma, so the split must leave
+  // the gradient at least that much noise, and finite.
+  const double sigma_g = clipper_->gradient_noise_multiplier(options.noise_multiplier);
+  if (!std::isfinite(sigma_g) || sigma_g < options.noise_multiplier) {
+    throw std::invalid_argument(util::cat("the clipper's gradient noise multiplier ", sigma_g,
+                                          " does not cover sigma ", options.noise_multiplier));
+  }
   sample_rate_ = data::poisson_sample_rate(options.expected_batch_size, options.dataset_size);
   engine_name_ = choose_engine(options.engine, clipper_->needs(), options.microbatches);
   engine_ = engine_registry()
@@ -36,7 +45,7 @@ DpGradient::DpGradient(PrivateModel model, std::shared_ptr<const models::Objecti
                 .make(EngineContext{&model_, objective_.get(), clipper_.get()});
 }
 
-void DpGradient::check_sampler(const data::BatchSampler& sampler) const {
+void DpGradient::check_sampler(const data::BatchSampler& sampler) {
   const auto rate = sampler.poisson_rate();
   if (!rate) {
     throw std::logic_error(
@@ -47,9 +56,18 @@ void DpGradient::check_sampler(const data::BatchSampler& sampler) const {
     throw std::logic_error(util::cat("the sampler draws at q = ", *rate,
                                      " but the private step accounts for q = ", sample_rate_));
   }
+  if (step_ > 0) {
+    throw std::logic_error("the sampler must be checked before the first step is accounted");
+  }
+  poisson_checked_ = true;
 }
 
 accounting::EpsilonReport DpGradient::epsilon(double delta) const {
+  if (!poisson_checked_) {
+    throw std::logic_error(
+        "no epsilon: the batches of this private step were not drawn by a checked Poisson "
+        "sampler (DpGradient::check_sampler)");
+  }
   return accountant_->epsilon(delta);
 }
 

@@ -1,6 +1,6 @@
 #pragma once
 // One DP-SGD gradient (Abadi et al. 2016, Algorithm 1), given a batch drawn by
-// Poisson sampling with rate q (data/poisson_sampler.hpp):
+// Poisson sampling with rate q (data/sampling/poisson_sampler.hpp):
 //   g~ = ( sum_{i in batch} clip(grad_i)  +  N(0, (sigma * Delta)^2 I) ) / (q N)
 // where Delta is the clipper's add/remove-one sensitivity and q N is the
 // *expected* batch size (a fixed public constant; dividing by the drawn size
@@ -85,8 +85,9 @@ class DpGradient {
   ~DpGradient() = default;
 
   /// Throws std::logic_error unless `sampler` draws Poisson batches at exactly
-  /// this step's q: the accountant's analysis holds for nothing else.
-  void check_sampler(const data::BatchSampler& sampler) const;
+  /// this step's q: the accountant's analysis holds for nothing else. Until a
+  /// sampler has passed, epsilon() refuses to answer.
+  void check_sampler(const data::BatchSampler& sampler);
 
   /// Computes the privatised gradient for batch (x, y), stores it in each
   /// parameter's .grad(), ready for any optimizer, and records the step with the
@@ -94,7 +95,9 @@ class DpGradient {
   DpStepStats compute(const torch::Tensor& x, const torch::Tensor& y,
                       util::PhaseClock* clock = nullptr);
 
-  /// Epsilon at `delta` for the steps taken so far.
+  /// Epsilon at `delta` for the steps taken so far. Throws std::logic_error when
+  /// no Poisson sampler was checked (check_sampler): batches handed in from
+  /// elsewhere (tests, the bench) earn no epsilon, so none is reported.
   [[nodiscard]] accounting::EpsilonReport epsilon(double delta) const;
   [[nodiscard]] const accounting::Accountant& accountant() const { return *accountant_; }
   /// The engine's registry key (auto resolved).
@@ -127,6 +130,7 @@ class DpGradient {
   double sample_rate_;
   at::Generator assignment_generator_;
   std::int64_t step_ = 0;
+  bool poisson_checked_ = false;
 };
 
 }  // namespace dpsgd::privacy

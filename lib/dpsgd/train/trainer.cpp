@@ -165,7 +165,9 @@ class EpochLoop {
   // value the training has already exceeded. Returns whether epsilon_ is fresh.
   bool query_epsilon(bool epoch_end) {
     if (!parts_.dp) return false;
-    constexpr double kAccountingBudgetS = 1e-3;  // queries faster than this run every step
+    // Queries faster than this run every step. RDP takes microseconds, but on a busy
+    // machine one query can exceed 1 ms, which left rows without an epsilon.
+    constexpr double kAccountingBudgetS = 0.05;
     if (!(epoch_end || last_query_s_ < kAccountingBudgetS ||
           last_query_s_ * 20.0 <= since_query_s_)) {
       return false;

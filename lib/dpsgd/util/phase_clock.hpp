@@ -2,7 +2,7 @@
 // Per-phase timing of a step ("forward", "backward", "norms", "clip_sum", "noise",
 // "optimizer"). The private step and the engines mark phases with PhaseScope; a
 // null clock costs nothing, so training passes none and only the bench times
-// phases (with device synchronisation: experiment/sync_phase_clock.hpp).
+// phases (with device synchronisation: SyncPhaseClock in experiment/bench.cpp).
 namespace dpsgd::util {
 
 /// Accumulates time per phase name.

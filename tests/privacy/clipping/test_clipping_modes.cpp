@@ -3,6 +3,8 @@
 // supports the mode; and the sensitivity bound on adversarial neighbours.
 #include <algorithm>
 #include <cmath>
+#include <set>
+#include <stdexcept>
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <catch2/catch.hpp>
@@ -12,6 +14,7 @@
 #include "dpsgd/privacy/clipping/clipper_registry.hpp"
 #include "dpsgd/privacy/clipping/random_sparsification.hpp"
 #include "dpsgd/privacy/dp_gradient.hpp"
+#include "dpsgd/util/option_reader.hpp"
 #include "tests/helpers/clipping_reference.hpp"
 #include "tests/helpers/private_step.hpp"
 
@@ -136,4 +139,63 @@ TEST_CASE("sensitivity: one added adversarial example moves the clipped sum by a
       REQUIRE(moved >= 0.9 * stated);
     }
   }
+}
+
+namespace {
+
+// Records every key a mode's reader asks for; every key is absent.
+class RecordingReader final : public util::OptionReader {
+ public:
+  bool has(const std::string& key) override { return note(key); }
+  void read_bool(const std::string& key, bool&) override { note(key); }
+  void read_string(const std::string& key, std::string&, const std::string&) override { note(key); }
+  void read_int(const std::string& key, std::int64_t&, std::int64_t, const std::string&) override {
+    note(key);
+  }
+  void read_double(const std::string& key, double&, const std::function<bool(double)>&,
+                   const std::string&) override {
+    note(key);
+  }
+  void read_double_list(const std::string& key, std::vector<double>&,
+                        const std::function<bool(double)>&, const std::string&) override {
+    note(key);
+  }
+  [[noreturn]] void reject(const std::string& key, const std::string&) override {
+    throw std::logic_error("rejected " + key);
+  }
+  std::set<std::string> keys;
+
+ private:
+  bool note(const std::string& key) {
+    keys.insert(key);
+    return false;
+  }
+};
+
+}  // namespace
+
+TEST_CASE(
+    "each clipping mode reads exactly the keys it registers, and its spec's needs are "
+    "its clipper's",
+    "[clipping]") {
+  auto model = small_model(13);
+  auto pm = privacy::inspect_model(*model);
+  privacy::ClippingRunFacts facts;
+  facts.noise_multiplier = 1.0;
+  facts.expected_batch_size = 100.0;
+  for (const auto& mode : privacy::clipper_registry().names()) {
+    INFO(mode);
+    const auto& entry = privacy::clipper_registry().get(mode);
+    RecordingReader reader;
+    (void)entry.read(reader);
+    REQUIRE(reader.keys == std::set<std::string>(entry.keys.begin(), entry.keys.end()));
+    const auto spec = privacy::make_clipping_spec(mode);
+    const auto clipper = spec.make(pm, facts);
+    REQUIRE(spec.needs.coordinate_masks == clipper->needs().coordinate_masks);
+    REQUIRE(spec.needs.per_example_count == clipper->needs().per_example_count);
+    REQUIRE(spec.echo.at("mode") == mode);
+    REQUIRE(spec.max_grad_norm == 1.0);
+  }
+  REQUIRE_THROWS_WITH(privacy::make_clipping_spec("flat", {{"gamma", 0.1}}),
+                      Catch::Contains("has no key 'gamma'"));
 }

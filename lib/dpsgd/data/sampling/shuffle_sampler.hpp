@@ -1,7 +1,8 @@
 #pragma once
 // Fixed-size batches from a seeded random permutation per epoch (sampling
 // without replacement). For non-private baselines only: the DP accountants
-// assume Poisson sampling, so private runs refuse this sampler (see config/).
+// assume Poisson sampling, so private runs refuse this sampler (the config loader,
+// and the private step itself: privacy::DpGradient::check_sampler).
 #include <cstdint>
 
 #include <torch/torch.h>

@@ -25,7 +25,7 @@ namespace dpsgd::privacy {
 
 /// The registry key of the engine to build for `requested` (a registry key or
 /// "auto"); throws std::invalid_argument saying why the pair is impossible and
-/// what would work.
+/// what would work, and util::UserError (listing the valid names) for an unknown one.
 [[nodiscard]] std::string choose_engine(const std::string& requested, const ClippingNeeds& needs,
                                         std::int64_t microbatches);
 

@@ -1,10 +1,13 @@
 #include "dpsgd/privacy/per_example/engine_registry.hpp"
 
+#include <stdexcept>
+
 namespace dpsgd::privacy {
 
 void register_builtin_engines(EngineRegistry& registry) {
   registry.add("loop", "one backward per example (exact oracle, slow)",
-               {{/*per_example_gradients=*/true, /*clips_microbatches=*/false}, make_loop_engine});
+               {{/*per_example_gradients=*/true, /*clips_microbatches=*/false, /*oracle=*/true},
+                make_loop_engine});
   registry.add("materialize", "per-layer per-example gradients from activations",
                {{true, false}, make_materialize_engine});
   registry.add("ghost", "ghost norms + book-keeping clipped sum (one backward)",
@@ -16,7 +19,9 @@ void register_builtin_engines(EngineRegistry& registry) {
   registry.add(kAutoEngine,
                "the fastest exact engine for the clipping method and microbatches "
                "(ghost; materialize for coordinate masks; microbatch with microbatches)",
-               {{}, nullptr});
+               {{}, [](const EngineContext&) -> std::unique_ptr<GradientEngine> {
+                  throw std::logic_error("engine 'auto' must be resolved by choose_engine");
+                }});
 }
 
 const EngineRegistry& engine_registry() {

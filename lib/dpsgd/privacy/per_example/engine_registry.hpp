@@ -19,11 +19,14 @@ struct EngineTraits {
   bool per_example_gradients = false;
   /// Clips the mean gradient of each microbatch (privacy.microbatches > 0), not examples.
   bool clips_microbatches = false;
+  /// The slow reference the others are tested against; the bench leaves it out.
+  bool oracle = false;
 };
 
 struct EngineEntry {
   EngineTraits traits;
-  EngineFactory make;  ///< null for `auto`, which engine_choice resolves to a real engine
+  /// For `auto` a factory that throws: engine_choice resolves auto to a real engine first.
+  EngineFactory make;
 };
 using EngineRegistry = util::Registry<EngineEntry>;
 

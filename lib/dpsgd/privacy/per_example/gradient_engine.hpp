@@ -5,7 +5,10 @@
 //   loop        one forward/backward per example (the oracle for tests),
 //   materialize per-layer per-example gradients from (activation, output grad),
 //   ghost       per-example norms without materialising, then the clipped sum as
-//               one weighted product per layer (book-keeping): no second backward.
+//               one weighted product per layer (book-keeping): no second backward;
+//   microbatch  one forward/backward per microbatch, whose mean gradient is
+//               clipped (TF Privacy's microbatches; see microbatch_engine.cpp).
+// Which engine serves which clipping method is decided in engine_choice.hpp.
 // All engines are exact for every clipper that only needs norms (flat, per-layer,
 // automatic, adaptive); methods that mask coordinates need per-example
 // gradients (loop, materialize). Tests check every engine against the loop.
