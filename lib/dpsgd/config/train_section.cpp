@@ -31,9 +31,9 @@ void read_score_classes(Section& loss, const YAML::Node& classes, std::int64_t n
 void read_loss(Section& train, ExperimentConfig& c) {
   Section loss(train.get("loss"), "train.loss", train.file());
   const auto& registry = models::objective_registry();
-  std::string name = "auto";
+  std::string name = models::kAutoLoss;
   loss.read("name", name, "auto or one of: " + registry.joined_names());
-  if (name != "auto" && !registry.contains(name)) {
+  if (name != models::kAutoLoss && !registry.contains(name)) {
     loss.fail(loss.key("name"), name, "auto or one of: " + registry.joined_names());
   }
   c.loss.name = name;

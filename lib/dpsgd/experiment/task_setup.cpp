@@ -1,5 +1,7 @@
 #include "dpsgd/experiment/task_setup.hpp"
 
+#include <algorithm>
+
 #include "dpsgd/models/objectives/objective_registry.hpp"
 #include "dpsgd/util/error.hpp"
 #include "dpsgd/util/logging.hpp"
@@ -16,11 +18,19 @@ models::ModelOptions model_options_for(const config::ExperimentConfig& c,
   return o;
 }
 
+namespace {
+
+models::TargetKind target_kind(const data::TensorDataset& train) {
+  return train.targets.defined() && train.targets.dim() >= 2 ? models::TargetKind::kPixelMasks
+                                                             : models::TargetKind::kClassLabels;
+}
+
+}  // namespace
+
 std::string resolved_loss_name(const config::ExperimentConfig& c,
                                const data::TensorDataset& train) {
-  if (c.loss.name != "auto") return c.loss.name;
-  return train.targets.defined() && train.targets.dim() >= 2 ? "cross_entropy_dice"
-                                                             : "cross_entropy";
+  if (c.loss.name != models::kAutoLoss) return c.loss.name;
+  return models::default_objective(target_kind(train));
 }
 
 std::shared_ptr<models::Objective> build_objective(const config::ExperimentConfig& c,
@@ -40,15 +50,16 @@ std::shared_ptr<models::Objective> build_objective(const config::ExperimentConfi
     }
   }
   const auto name = resolved_loss_name(c, train);
-  if (name == "cross_entropy_dice" && train.targets.dim() < 2) {
-    throw util::UserError(c.source.string() +
-                          ": train.loss.name: 'cross_entropy_dice' is invalid: it needs "
-                          "per-pixel targets, and data '" +
-                          c.data.name + "' has one class label per example");
+  const auto& entry = models::objective_registry().get(name);
+  const auto kind = target_kind(train);
+  if (std::find(entry.targets.begin(), entry.targets.end(), kind) == entry.targets.end()) {
+    throw util::UserError(c.source.string() + ": train.loss.name: '" + name +
+                          "' is invalid: it needs per-pixel targets, and data '" + c.data.name +
+                          "' has one class label per example");
   }
   auto options = c.loss.options;
   options.num_classes = k;
-  return models::objective_registry().get(name)(options);
+  return entry.make(options);
 }
 
 }  // namespace dpsgd::experiment

@@ -4,6 +4,8 @@
 // targets: cross_entropy_dice) before a factory is asked for.
 #include <functional>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "dpsgd/models/objectives/cross_entropy_dice_objective.hpp"
 #include "dpsgd/models/objectives/objective.hpp"
@@ -20,7 +22,23 @@ struct ObjectiveOptions {
 };
 
 using ObjectiveFactory = std::function<std::shared_ptr<Objective>(const ObjectiveOptions&)>;
-using ObjectiveRegistry = util::Registry<ObjectiveFactory>;
+
+/// The targets a loss works on: one class label per example, or per-pixel masks.
+enum class TargetKind { kClassLabels, kPixelMasks };
+
+struct ObjectiveEntry {
+  std::vector<TargetKind> targets;  ///< the kinds this loss accepts
+  /// Whether `auto` means this loss for targets of kind targets.front().
+  bool default_for_targets = false;
+  ObjectiveFactory make;
+};
+using ObjectiveRegistry = util::Registry<ObjectiveEntry>;
+
+/// The name that asks for the default loss of the data's targets.
+inline constexpr const char* kAutoLoss = "auto";
+
+/// The registry key `auto` means for targets of `kind`.
+std::string default_objective(TargetKind kind);
 
 void register_builtin_objectives(ObjectiveRegistry& registry);
 const ObjectiveRegistry& objective_registry();
