@@ -12,12 +12,19 @@ if [ -z "$CLANG_FORMAT" ]; then
   exit 2
 fi
 unformatted=()
+checked=0
 while IFS= read -r -d '' file; do
+  checked=$((checked + 1))
   if ! "$CLANG_FORMAT" --dry-run --Werror "$file" >/dev/null 2>&1; then
     unformatted+=("$file")
   fi
 done < <(git ls-files -z -- 'lib/*.cpp' 'lib/*.hpp' 'apps/*.cpp' 'apps/*.hpp' 'tests/*.cpp' \
   'tests/*.hpp')
+if [ "$checked" -eq 0 ]; then
+  # An empty list (no git checkout) must not pass as "all formatted".
+  echo "check-format: no C++ files found through git ls-files" >&2
+  exit 2
+fi
 if [ "${#unformatted[@]}" -gt 0 ]; then
   echo "check-format: ${#unformatted[@]} file(s) need formatting ($CLANG_FORMAT -i FILE):"
   printf '  %s\n' "${unformatted[@]}"

@@ -117,8 +117,13 @@ def strip_template_prefix(header):
     return h
 
 
+OPERATOR_NAME = re.compile(r"\boperator\s*(<=>|<<=|>>=|<<|>>|<=|>=|<|>|\(\s*\)|\[\s*\])")
+
+
 def top_level_paren(header):
     """Index of the first '(' outside angle/square brackets, or -1."""
+    # An operator's name (operator<, operator<<, operator(), ...) is not a bracket.
+    header = OPERATOR_NAME.sub(lambda m: "operator" + "_" * (len(m.group(0)) - 8), header)
     depth = 0
     for j, ch in enumerate(header):
         if ch in "[<":

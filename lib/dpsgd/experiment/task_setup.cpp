@@ -53,9 +53,11 @@ std::shared_ptr<models::Objective> build_objective(const config::ExperimentConfi
   const auto& entry = models::objective_registry().get(name);
   const auto kind = target_kind(train);
   if (std::find(entry.targets.begin(), entry.targets.end(), kind) == entry.targets.end()) {
-    throw util::UserError(c.source.string() + ": train.loss.name: '" + name +
-                          "' is invalid: it needs per-pixel targets, and data '" + c.data.name +
-                          "' has one class label per example");
+    const bool masks = kind == models::TargetKind::kPixelMasks;
+    throw util::UserError(
+        c.source.string() + ": train.loss.name: '" + name + "' is invalid: it needs " +
+        (masks ? "one class label per example" : "per-pixel targets") + ", and data '" +
+        c.data.name + "' has " + (masks ? "per-pixel targets" : "one class label per example"));
   }
   auto options = c.loss.options;
   options.num_classes = k;

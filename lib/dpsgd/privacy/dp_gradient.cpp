@@ -46,6 +46,7 @@ DpGradient::DpGradient(PrivateModel model, std::shared_ptr<const models::Objecti
 }
 
 void DpGradient::check_sampler(const data::BatchSampler& sampler) {
+  poisson_checked_ = false;
   const auto rate = sampler.poisson_rate();
   if (!rate) {
     throw std::logic_error(

@@ -1,5 +1,6 @@
 #include "dpsgd/privacy/clipping/adaptive_clipper.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <stdexcept>
@@ -36,7 +37,10 @@ AdaptiveClipper::AdaptiveClipper(const AdaptiveClippingOptions& options, double 
 double AdaptiveClipper::gradient_noise_multiplier(double sigma) const {
   if (sigma <= 0.0) return 0.0;
   const double rest = 1.0 / (sigma * sigma) - 1.0 / std::pow(2.0 * count_noise_std_, 2);
-  return 1.0 / std::sqrt(rest);
+  const double sigma_g = 1.0 / std::sqrt(rest);
+  // sigma_g >= sigma exactly; rounding can put it one ulp below when sigma_b is
+  // huge, so never return less than sigma (NaN, an impossible split, stays NaN).
+  return std::isnan(sigma_g) ? sigma_g : std::max(sigma, sigma_g);
 }
 
 torch::Tensor AdaptiveClipper::factors(const torch::Tensor& sq_norms) const {
