@@ -195,6 +195,10 @@ TEST_CASE("every clipping mode's options echo into a resolved config that reads 
   // A null value removes a key of another mode (how a variant drops a base setting).
   const auto dropped = parse_experiment_config(kBase, "exp.yaml", {"privacy.clipping.gamma=null"});
   REQUIRE(dropped.privacy.clipping.mode == "flat");
+  // ... but a key of no mode is still unknown, null or not.
+  REQUIRE_THAT(error_of(kBase, {"privacy.clipping.bogus=null"}),
+               Catch::Contains("unknown key 'privacy.clipping.bogus'"));
+  REQUIRE_THAT(error_of(kBase, {"privacy.clipping.gamma=0.1"}), Catch::Contains("mode is 'flat'"));
 }
 
 TEST_CASE("the config refuses engine and clipping pairs by the engine-choice rule", "[config]") {

@@ -22,16 +22,18 @@ void refuse_other_modes_keys(Section& clip, const std::string& mode,
                              const std::vector<std::string>& own_keys) {
   const auto& registry = privacy::clipper_registry();
   for (const auto& k : clip.given_keys()) {
-    // A null value removes a key (how a variant or --set drops a base setting).
-    if (k == "mode" || contains(own_keys, k) || !clip.has(k)) continue;
+    if (k == "mode" || contains(own_keys, k)) continue;
     std::string owners;
     for (const auto& other : registry.names()) {
       if (contains(registry.get(other).keys, k)) owners += (owners.empty() ? "" : ", ") + other;
     }
-    if (!owners.empty()) {
-      clip.fail(clip.key(k), render(clip.get(k)),
-                "no value: it applies only to mode " + owners + " (mode is '" + mode + "')");
+    if (owners.empty()) continue;  // a key of no mode: Section::finish() names it
+    if (clip.given_as_null(k)) {
+      (void)clip.get(k);  // another mode's key, removed with null: accepted
+      continue;
     }
+    clip.fail(clip.key(k), render(clip.get(k)),
+              "no value: it applies only to mode " + owners + " (mode is '" + mode + "')");
   }
 }
 

@@ -35,6 +35,13 @@ std::vector<std::string> Section::given_keys() const {
   return out;
 }
 
+bool Section::given_as_null(const std::string& k) const {
+  if (!node_ || !node_.IsMap()) return false;
+  const YAML::Node& map = node_;  // const access never inserts the key
+  const auto value = map[k];
+  return value && value.IsNull();
+}
+
 YAML::Node Section::get(const std::string& k) {
   seen_.insert(k);
   if (!node_ || !node_.IsMap()) return YAML::Node();

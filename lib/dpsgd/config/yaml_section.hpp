@@ -26,8 +26,12 @@ class Section {
   /// The full dotted key of `k` in this section.
   [[nodiscard]] std::string key(const std::string& k) const;
   [[nodiscard]] const std::string& file() const { return file_; }
-  /// The keys the file gives in this section, in file order.
+  /// The keys the file gives in this section, in file order. Does not count as
+  /// reading them.
   [[nodiscard]] std::vector<std::string> given_keys() const;
+  /// Whether `k` is given with a null value (how a variant or --set removes a
+  /// key). Does not count as reading it.
+  [[nodiscard]] bool given_as_null(const std::string& k) const;
 
   YAML::Node get(const std::string& k);
   bool has(const std::string& k);
