@@ -1,6 +1,7 @@
 // dpsgd-run: parses the command line and calls the library. Nothing else.
 //   dpsgd-run run CONFIG.yaml [--set key=value]... [--variant NAME]... [--out DIR]
-//             [--device D] [-v]
+//             [--device D] [--restart] [-v]
+//   dpsgd-run evaluate RUN_DIR [--split test|val] [--set key=value]... [--device D]
 //   dpsgd-run CONFIG.yaml ...   (the same: `run` is the default subcommand)
 //   dpsgd-run bench CONFIG.yaml [--steps N] [--warmup N] [--engines a,b,...] [--json]
 //             [--device D] [--variant NAME] [--set k=v]...
@@ -10,8 +11,9 @@
 //             [--accountant A] [--rdp-conversion improved|classic]
 //   dpsgd-run list [--json]
 //   dpsgd-run --help | --version
-// Exit codes: 0 success (and --help, --version), 1 a run failed (recorded in index.json),
-// 2 bad input (command-line parse errors included).
+// Exit codes: 0 success (and --help, --version), 1 a run failed or diverged (recorded in
+// index.json), 2 bad input (command-line parse errors included), 128 + N stopped by
+// signal N (SIGINT 130, SIGTERM 143, SIGHUP 129; the runs resume when rerun).
 #include <algorithm>
 #include <filesystem>
 #include <iostream>
@@ -24,6 +26,7 @@
 
 #include "dpsgd/experiment/accounting_commands.hpp"
 #include "dpsgd/experiment/bench.hpp"
+#include "dpsgd/experiment/evaluate_run.hpp"
 #include "dpsgd/experiment/registry_listing.hpp"
 #include "dpsgd/experiment/run_experiment.hpp"
 #include "dpsgd/util/error.hpp"
@@ -33,7 +36,8 @@
 namespace {
 
 constexpr int kExitBadInput = 2;
-const std::vector<std::string> kSubcommands = {"run", "bench", "epsilon", "calibrate", "list"};
+const std::vector<std::string> kSubcommands = {"run",       "bench",    "epsilon",
+                                               "calibrate", "evaluate", "list"};
 
 std::optional<dpsgd::config::DeviceChoice> parse_device(const std::string& text) {
   if (text.empty()) return std::nullopt;
@@ -68,6 +72,8 @@ CLI::App* add_run_command(CLI::App& app, RunArgs& a) {
                   "run only this variant of a file with `variants:` (repeatable)")
       ->take_all();
   add_device_option(*cmd, a.device, "auto, cpu or cuda (overrides the config)");
+  cmd->add_flag("--restart", a.request.restart,
+                "start every run over (default: skip finished runs, resume from checkpoints)");
   cmd->add_flag("-v,--verbose", a.verbose, "debug logging");
   return cmd;
 }
@@ -116,6 +122,35 @@ int do_bench(BenchArgs& a) {
   const auto result = dpsgd::experiment::run_bench(a.request);
   std::cout << (a.as_json ? result.dump() + "\n" : dpsgd::experiment::bench_table(result))
             << std::flush;
+  return 0;
+}
+
+// ---- evaluate -------------------------------------------------------------------
+
+struct EvaluateArgs {
+  dpsgd::experiment::EvaluateRequest request;
+  std::string run_dir;
+  std::string device;
+};
+
+CLI::App* add_evaluate_command(CLI::App& app, EvaluateArgs& a) {
+  CLI::App* cmd = app.add_subcommand(
+      "evaluate", "reload a run's model.pt and print its metrics on a split (JSON)");
+  cmd->add_option("run_dir", a.run_dir, "the run's folder (holds config.yaml and model.pt)")
+      ->required();
+  cmd->add_option("--split", a.request.split, "test (default) or val")
+      ->check(CLI::IsMember({"test", "val"}));
+  cmd->add_option("--set", a.request.overrides, "override a key of the run's config.yaml")
+      ->take_all();
+  add_device_option(*cmd, a.device, "auto, cpu or cuda");
+  return cmd;
+}
+
+int do_evaluate(EvaluateArgs& a) {
+  dpsgd::util::log::init(false);
+  a.request.run_dir = a.run_dir;
+  a.request.device = parse_device(a.device);
+  std::cout << dpsgd::experiment::evaluate_run(a.request).dump(2) << std::endl;
   return 0;
 }
 
@@ -217,11 +252,13 @@ int run_main(int argc, char** argv) {
   BenchArgs bench;
   AccountingArgs epsilon;
   AccountingArgs calibrate;
+  EvaluateArgs evaluate;
   bool list_json = false;
   CLI::App* run_cmd = add_run_command(app, run);
   CLI::App* bench_cmd = add_bench_command(app, bench);
   CLI::App* epsilon_cmd = add_accounting_command(app, epsilon, /*calibrate=*/false);
   CLI::App* calibrate_cmd = add_accounting_command(app, calibrate, /*calibrate=*/true);
+  CLI::App* evaluate_cmd = add_evaluate_command(app, evaluate);
   CLI::App* list_cmd = app.add_subcommand(
       "list", "every name a config can use (data sets, models, engines, ...), described");
   list_cmd->add_flag("--json", list_json, "print one JSON object instead of text");
@@ -236,6 +273,7 @@ int run_main(int argc, char** argv) {
   if (*bench_cmd) return do_bench(bench);
   if (*epsilon_cmd) return do_accounting(epsilon, /*calibrate=*/false);
   if (*calibrate_cmd) return do_accounting(calibrate, /*calibrate=*/true);
+  if (*evaluate_cmd) return do_evaluate(evaluate);
   if (*list_cmd) return do_list(list_json);
   return kExitBadInput;  // unreachable: require_subcommand(1)
 }

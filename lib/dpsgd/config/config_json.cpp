@@ -79,6 +79,7 @@ nlohmann::json privacy_json(const ExperimentConfig& c, double sigma) {
   privacy["secure_noise"] = c.privacy.secure_noise;
   privacy["noise_multiplier"] = sigma;
   privacy["delta"] = c.privacy.delta;
+  if (c.privacy.max_epsilon) privacy["max_epsilon"] = *c.privacy.max_epsilon;
   privacy["accountant"] = c.privacy.accountant;
   privacy["rdp_conversion"] = accounting::to_string(c.privacy.accountant_options.rdp_conversion);
   return privacy;
@@ -132,10 +133,15 @@ nlohmann::json run_config_json(const ExperimentConfig& c, double sigma) {
         {"physical_batch_size", c.train.physical_batch_size},
         {"eval_batch_size", c.train.eval_batch_size},
         {"sampling", c.train.sampling == data::Sampling::kPoisson ? "poisson" : "shuffle"},
+        {"divergence_steps", c.train.divergence_steps},
         {"loss", loss_json(c)},
         {"optimizer", optimizer_json(c)}}},
       {"privacy", privacy_json(c, sigma)},
-      {"output", {{"flush_every_s", c.train.flush_every_s}, {"log_every_s", c.train.log_every_s}}},
+      {"output",
+       {{"flush_every_s", c.train.flush_every_s},
+        {"log_every_s", c.train.log_every_s},
+        {"checkpoint_every_s", c.train.checkpoint_every_s},
+        {"unprotected_columns", c.train.unprotected_columns}}},
   };
 }
 

@@ -70,6 +70,9 @@ ExperimentConfig from_yaml(const YAML::Node& root, const std::filesystem::path& 
   const auto non_negative = [](double v) { return v >= 0; };
   output.read_double("flush_every_s", c.train.flush_every_s, non_negative, "a number >= 0");
   output.read_double("log_every_s", c.train.log_every_s, non_negative, "a number >= 0");
+  output.read_double("checkpoint_every_s", c.train.checkpoint_every_s, non_negative,
+                     "a number >= 0 (0: after every step)");
+  output.read("unprotected_columns", c.train.unprotected_columns, "true or false");
   output.finish();
   top.finish();
   check_across_sections(c, file);

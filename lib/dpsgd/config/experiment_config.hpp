@@ -5,6 +5,7 @@
 // strings other than registry keys that were validated here.
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -57,6 +58,9 @@ struct PrivacyConfig {
   accounting::AccountantOptions accountant_options;
   std::int64_t microbatches = 0;  ///< TF-Privacy-style microbatches; 0 = off
   bool secure_noise = false;      ///< noise from the OS CSPRNG (not reproducible)
+  /// privacy.max_epsilon: training stops before the step that would pass it
+  /// (status budget_exhausted); nullopt: no budget guard.
+  std::optional<double> max_epsilon;
 };
 
 struct ExperimentConfig {

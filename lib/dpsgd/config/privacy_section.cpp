@@ -87,6 +87,10 @@ void read_privacy_section(Section& top, ExperimentConfig& c) {
   p.clipping = read_clipping(priv);
   priv.read_int("microbatches", p.microbatches, 0, "an integer >= 0 (0: off)");
   priv.read("secure_noise", p.secure_noise, "true or false");
+  double max_epsilon = -1.0;
+  priv.read_double(
+      "max_epsilon", max_epsilon, [](double v) { return v > 0; }, "a number > 0");
+  if (max_epsilon > 0) p.max_epsilon = max_epsilon;
   check_engine(priv, p);
   priv.read_number_list(
       "noise_multiplier", p.noise_multipliers, [](double v) { return v >= 0; },

@@ -96,6 +96,8 @@ void read_train_section(Section& top, ExperimentConfig& c) {
     train.fail(train.key("sampling"), sampling, "poisson or shuffle");
   }
   c.train.sampling = sampling == "poisson" ? data::Sampling::kPoisson : data::Sampling::kShuffle;
+  train.read_int("divergence_steps", c.train.divergence_steps, 0,
+                 "an integer >= 0 (0: never stop for a non-finite loss)");
   read_loss(train, c);
   read_optimizer(train, c);
   train.finish();

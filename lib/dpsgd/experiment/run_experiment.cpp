@@ -1,246 +1,27 @@
 #include "dpsgd/experiment/run_experiment.hpp"
 
-#include <algorithm>
-#include <chrono>
-#include <cstdio>
-#include <ctime>
 #include <fstream>
-#include <iomanip>
 #include <optional>
-#include <set>
-#include <sstream>
+#include <string>
 
 #include <nlohmann/json.hpp>
 
-#include "dpsgd/accounting/accountant_registry.hpp"
-#include "dpsgd/accounting/calibration.hpp"
 #include "dpsgd/config/config_json.hpp"
 #include "dpsgd/config/config_loader.hpp"
-#include "dpsgd/data/dataset_registry.hpp"
-#include "dpsgd/data/sampling/batch_sampler.hpp"
-#include "dpsgd/experiment/dp_gradient_builder.hpp"
-#include "dpsgd/experiment/run_id.hpp"
-#include "dpsgd/experiment/task_setup.hpp"
-#include "dpsgd/models/zoo/model_registry.hpp"
-#include "dpsgd/privacy/per_example/engine_registry.hpp"
-#include "dpsgd/train/optimizer_registry.hpp"
-#include "dpsgd/train/trainer.hpp"
+#include "dpsgd/experiment/experiment_plan.hpp"
+#include "dpsgd/experiment/run_index.hpp"
+#include "dpsgd/experiment/run_one.hpp"
+#include "dpsgd/experiment/run_summary.hpp"
+#include "dpsgd/train/run_status.hpp"
 #include "dpsgd/util/atomic_file.hpp"
-#include "dpsgd/util/build_info.hpp"
 #include "dpsgd/util/error.hpp"
+#include "dpsgd/util/file_lock.hpp"
 #include "dpsgd/util/host_allocator.hpp"
 #include "dpsgd/util/logging.hpp"
-#include "dpsgd/util/machine.hpp"
-#include "dpsgd/util/memory.hpp"
-#include "dpsgd/util/seeds.hpp"
-#include "dpsgd/util/stopwatch.hpp"
-#include "dpsgd/util/version.hpp"
+#include "dpsgd/util/stop_signal.hpp"
+#include <unistd.h>
 
 namespace dpsgd::experiment {
-namespace {
-
-using nlohmann::json;
-
-constexpr int kSummarySchemaVersion = 1;
-
-std::string now_iso8601() {
-  const auto t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  std::ostringstream out;
-  out << std::put_time(&tm, "%Y-%m-%dT%H:%M:%SZ");
-  return out.str();
-}
-
-struct LoadedData {
-  data::TensorDataset train;
-  data::TensorDataset val;  ///< empty when the data set has no validation split
-  data::TensorDataset test;
-};
-
-LoadedData load_data(const config::ExperimentConfig& c, const torch::Device& device) {
-  const auto& factory = data::dataset_registry().get(c.data.name);
-  data::DatasetOptions options{c.data.root, c.data.segmentation};
-  LoadedData out{factory(options, data::DatasetSplit::kTrain),
-                 factory(options, data::DatasetSplit::kVal),
-                 factory(options, data::DatasetSplit::kTest)};
-  if (c.data.train_size > 0) out.train = out.train.subset(c.data.train_size);
-  if (c.data.val_size > 0 && out.val.size() > 0) out.val = out.val.subset(c.data.val_size);
-  if (c.data.test_size > 0) out.test = out.test.subset(c.data.test_size);
-  if (c.train.batch_size > out.train.size()) {
-    throw util::UserError(util::cat(c.source.string(), ": train.batch_size: '", c.train.batch_size,
-                                    "' is invalid: larger than the training set (",
-                                    out.train.size(), " examples), so q = batch/N would exceed 1"));
-  }
-  for (const auto* split : {&out.val, &out.test}) {
-    if (split->size() > 0 && split->inputs.sizes().slice(1) != out.train.inputs.sizes().slice(1)) {
-      throw util::UserError(util::cat(
-          c.source.string(), ": data '", c.data.name, "': the splits differ in input shape (train ",
-          out.train.inputs.sizes().slice(1), ", other ", split->inputs.sizes().slice(1),
-          "); give them the same channels, or set data.image_size"));
-    }
-  }
-  // Whole data set on the device: batches are gathered there without host copies.
-  for (auto* split : {&out.train, &out.val, &out.test}) {
-    if (split->size() == 0) continue;
-    split->inputs = split->inputs.to(device);
-    split->targets = split->targets.to(device);
-  }
-  return out;
-}
-
-struct RunPlan {
-  std::string id;
-  double sigma = 0.0;
-  std::optional<double> target_epsilon;
-};
-
-// One plan per noise multiplier, or per target epsilon with sigma calibrated for
-// exactly the steps and sampling rate this run will use.
-std::vector<RunPlan> plan_runs(const config::ExperimentConfig& c, std::int64_t train_size) {
-  std::vector<RunPlan> plans;
-  if (!c.privacy.target_epsilons.empty()) {
-    const double q = data::poisson_sample_rate(c.train.batch_size, train_size);
-    const std::int64_t steps =
-        train::steps_per_epoch(train_size, c.train.batch_size) * c.train.epochs;
-    const auto& factory = accounting::accountant_registry().get(c.privacy.accountant);
-    const auto options = c.privacy.accountant_options;
-    const accounting::AccountantMaker make = [&] { return factory(options); };
-    for (double target : c.privacy.target_epsilons) {
-      double sigma = 0;
-      try {
-        sigma = accounting::calibrate_sigma(make, target, q, steps, c.privacy.delta);
-      } catch (const std::invalid_argument& e) {
-        throw util::UserError(util::cat(c.source.string(), ": privacy.target_epsilon: '", target,
-                                        "' cannot be reached: ", e.what()));
-      }
-      util::log::info(util::cat("target epsilon ", target, ": noise multiplier ", sigma, " (q ", q,
-                                ", ", steps, " steps, delta ", c.privacy.delta, ", ",
-                                c.privacy.accountant, ")"));
-      char id[64];
-      std::snprintf(id, sizeof(id), "eps-%g", target);
-      plans.push_back({id, sigma, target});
-    }
-    return plans;
-  }
-  for (double sigma : c.privacy.noise_multipliers) {
-    plans.push_back({make_run_id(c.privacy.enabled, sigma), sigma, std::nullopt});
-  }
-  return plans;
-}
-
-train::TrainParts build_parts(const config::ExperimentConfig& c, const LoadedData& data,
-                              double sigma, const torch::Device& device) {
-  torch::manual_seed(util::stream_seed(c.seed, util::SeedStream::kModelInit));
-  train::TrainParts parts;
-  parts.model = models::model_registry().get(c.model.name)(model_options_for(c, data.train));
-  parts.model->to(device);
-  parts.objective = build_objective(c, data.train, data.val, data.test);
-  parts.train = data.train;
-  parts.val = data.val;
-  parts.test = data.test;
-  parts.optimizer =
-      train::optimizer_registry().get(c.optimizer)(parts.model->parameters(), c.optimizer_options);
-  parts.base_lr = c.optimizer_options.lr;
-  parts.lr_schedule = train::lr_schedule_registry().get(c.lr_schedule)(c.lr_schedule_options);
-  if (c.privacy.enabled) {
-    parts.dp = build_dp_gradient(c, *parts.model, parts.objective,
-                                 {c.privacy.engine, sigma, data.train.size()}, device);
-  }
-  return parts;
-}
-
-// The privacy header of a summary: mechanism, sensitivity, neighbouring relation
-// and sampling assumption, as the private step ran them.
-json privacy_summary(const config::ExperimentConfig& c, const RunPlan& plan,
-                     const privacy::DpGradient& dp) {
-  return {
-      {"mechanism", "Poisson-subsampled Gaussian (DP-SGD, Abadi et al. 2016)"},
-      {"noise_multiplier", dp.noise_multiplier()},
-      {"sample_rate", dp.sample_rate()},
-      {"sampling", "poisson"},
-      {"neighbouring_relation", "add/remove one example"},
-      {"accountant", c.privacy.accountant},
-      {"rdp_conversion",
-       c.privacy.accountant_options.rdp_conversion == accounting::RdpConversion::kClassic
-           ? "classic (Mironov 2017)"
-           : "improved (Balle et al. 2020)"},
-      {"clipping", c.privacy.clipping.mode},
-      {"max_grad_norm", c.privacy.clipping.max_grad_norm},
-      {"sensitivity", dp.clipper().sensitivity()},
-      {"microbatches", c.privacy.microbatches},
-      {"noise_source", c.privacy.secure_noise
-                           ? "secure (OS CSPRNG via getrandom; not bit-reproducible; Poisson "
-                             "sampling still uses the seeded generator)"
-                           : "seeded generator (reproducible; not for releasing models)"},
-      {"engine", dp.engine_name()},
-      {"noise_std", dp.noise_std()},
-      {"target_epsilon", plan.target_epsilon ? json(*plan.target_epsilon) : json(nullptr)},
-  };
-}
-
-struct RunRecord {
-  const config::ExperimentConfig& config;
-  const RunPlan& plan;
-  const LoadedData& data;
-  json resolved;  ///< the resolved config of the run
-  std::string started;
-};
-
-json run_summary(const RunRecord& r, const train::TrainParts& parts,
-                 const train::TrainResult& result, const torch::Device& device) {
-  const auto& c = r.config;
-  const bool is_private = parts.dp != nullptr;
-  json summary = {
-      {"schema_version", kSummarySchemaVersion},
-      {"run_id", r.plan.id},
-      {"status", "completed"},
-      {"private", is_private},
-      {"final_test", result.final_test},
-      {"epsilon", is_private ? json(result.epsilon) : json(nullptr)},
-      {"delta", is_private ? json(c.privacy.delta) : json(nullptr)},
-      {"steps", result.steps},
-      {"epochs", c.train.epochs},
-      {"train_examples", r.data.train.size()},
-      {"val_examples", r.data.val.size()},
-      {"test_examples", r.data.test.size()},
-      {"loss_function", resolved_loss_name(c, r.data.train)},
-      {"variant", c.variant.empty() ? json(nullptr) : json(c.variant)},
-      {"total_time_s", result.total_time_s},
-      {"phase_times_s", result.phase_times_s},
-      {"peak_memory_bytes", util::peak_memory_bytes(device)},
-      {"peak_memory_source", device.is_cuda() ? "cuda_allocator" : "resident_set"},
-      {"config", r.resolved},
-      {"seed", c.seed},
-      {"device", device.str()},
-      {"machine", util::machine_description(device)},
-      {"libtorch_version", util::libtorch_version()},
-      {"dpsgd_version", util::kVersion},
-      {"git_commit", util::kGitCommit},
-      {"started_at", r.started},
-      {"finished_at", now_iso8601()},
-  };
-  if (is_private) summary["privacy"] = privacy_summary(c, r.plan, *parts.dp);
-  return summary;
-}
-
-json run_one(const config::ExperimentConfig& c, const RunPlan& plan, const LoadedData& data,
-             const torch::Device& device, const std::filesystem::path& run_dir) {
-  RunRecord record{c, plan, data, config::run_config_json(c, plan.sigma), now_iso8601()};
-  util::write_file_atomically(run_dir / "config.yaml", config::json_to_yaml(record.resolved));
-  util::reset_peak_memory(device);
-  auto parts = build_parts(c, data, plan.sigma, device);
-  train::TrainOptions options = c.train;
-  options.delta = c.privacy.delta;
-  train::MetricsLog log(run_dir / "metrics.json", c.train.flush_every_s);
-  log.maybe_flush(/*force=*/true);
-  const auto result = train::run_training(parts, options, log, plan.id, device);
-  auto summary = run_summary(record, parts, result, device);
-  util::write_file_atomically(run_dir / "summary.json", summary.dump(2));
-  return summary;
-}
-
-}  // namespace
 
 torch::Device resolve_device(config::DeviceChoice choice) {
   switch (choice) {
@@ -259,47 +40,51 @@ torch::Device resolve_device(config::DeviceChoice choice) {
 
 namespace {
 
-struct Planned {
-  const config::ExperimentConfig* config;
-  RunPlan plan;
-  std::size_t data;  ///< index into Experiment::loaded
-};
+using nlohmann::json;
+using train::RunStatus;
 
-struct Experiment {
-  std::vector<config::ExperimentConfig> configs;
-  std::vector<LoadedData> loaded;
-  std::vector<Planned> planned;
-};
+json read_json_file(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  return in ? json::parse(in, nullptr, /*allow_exceptions=*/false) : json();
+}
 
-// Data is loaded once per distinct data section (variants usually share it),
-// then plans are made; a bad value anywhere stops here, before any training.
-void load_and_plan(Experiment& x, const torch::Device& device) {
-  std::vector<json> loaded_keys;  // the resolved data section of each loaded set
-  x.loaded.reserve(x.configs.size());
-  for (const auto& c : x.configs) {
-    util::Stopwatch load_clock;
-    const json key = config::run_config_json(c, 0.0)["data"];
-    const auto same = std::find(loaded_keys.begin(), loaded_keys.end(), key);
-    const auto index = static_cast<std::size_t>(same - loaded_keys.begin());
-    if (same == loaded_keys.end()) {
-      x.loaded.push_back(load_data(c, device));
-      loaded_keys.push_back(key);
-    }
-    const auto& data = x.loaded[index];
-    util::log::info(util::cat("data '", c.data.name, "'",
-                              c.variant.empty() ? std::string() : " (variant " + c.variant + ")",
-                              ": ", data.train.size(), " train / ", data.val.size(), " val / ",
-                              data.test.size(), " test examples (", load_clock.seconds(), " s)"));
-    for (auto& plan : plan_runs(c, data.train.size())) {
-      x.planned.push_back({&c, std::move(plan), index});
-    }
+// The status a run folder's summary.json records (nullopt: no run there yet).
+std::optional<RunStatus> recorded_status(const std::filesystem::path& run_dir) {
+  const auto summary = read_json_file(summary_path(run_dir));
+  if (!summary.is_object() || !summary.contains("status") || !summary["status"].is_string()) {
+    return std::nullopt;
+  }
+  return train::parse_status(summary["status"].get<std::string>());
+}
+
+// A checkpoint belongs to the config it was written with: resuming it under a
+// changed config would splice two different runs. Output options may change.
+void check_resumable(const Planned& p, const std::filesystem::path& run_dir) {
+  const auto file = run_dir / "config.yaml";
+  json saved;
+  try {
+    const auto c = config::load_experiment_variants(file).front();
+    saved = config::run_config_json(c, c.privacy.enabled ? c.privacy.noise_multipliers.at(0) : 0.0);
+  } catch (const util::UserError&) {
+    saved = json();  // unreadable: not the config of this plan
+  }
+  saved["variant"] = p.config->variant;  // the run's own config.yaml names no variant
+  auto now = config::run_config_json(*p.config, p.plan.sigma);
+  now["variant"] = p.config->variant;
+  saved.erase("output");
+  now.erase("output");
+  if (saved != now) {
+    throw util::UserError(util::cat(
+        (run_dir / "config.yaml").string(), ": run '", p.directory(),
+        "' has a checkpoint from a different configuration; rerun with --restart to start it "
+        "over, or write to another folder with --out"));
   }
 }
 
 json index_row(const Planned& p) {
   const auto& c = *p.config;
   json row = {{"run_id", p.plan.id},
-              {"directory", c.variant.empty() ? p.plan.id : c.variant + "/" + p.plan.id},
+              {"directory", p.directory()},
               {"noise_multiplier", c.privacy.enabled ? json(p.plan.sigma) : json(nullptr)},
               {"status", "pending"}};
   if (!c.variant.empty()) row["variant"] = c.variant;
@@ -307,54 +92,95 @@ json index_row(const Planned& p) {
   return row;
 }
 
-// Runs of earlier calls into the same folder that this call does not redo
-// (e.g. other variants, run one --variant at a time) keep their rows, first.
-void keep_earlier_rows(json& index, const std::filesystem::path& out_dir) {
-  std::set<std::string> planned_dirs;
-  for (const auto& row : index["runs"]) planned_dirs.insert(row["directory"].get<std::string>());
-  std::ifstream in(out_dir / "index.json");
-  const auto old = in ? json::parse(in, nullptr, /*allow_exceptions=*/false) : json();
-  if (!old.is_object() || !old.contains("runs") || !old["runs"].is_array()) return;
-  json kept = json::array();
-  for (const auto& row : old["runs"]) {
-    const auto dir = row.value("directory", row.value("run_id", std::string()));
-    if (!dir.empty() && planned_dirs.count(dir) == 0) kept.push_back(row);
+json outcome_fields(const json& summary) {
+  json fields = {{"status", summary.value("status", "failed")}};
+  for (const char* key : {"final_test", "epsilon", "total_time_s"}) {
+    if (summary.contains(key)) fields[key] = summary[key];
   }
-  for (auto& row : index["runs"]) kept.push_back(row);
-  index["runs"] = kept;
+  fields["error"] = nullptr;
+  return fields;
 }
 
-// Runs one planned run and records its outcome in `row`; returns false if it failed.
-bool execute(const Experiment& x, const Planned& p, json& row, const torch::Device& device,
-             const std::filesystem::path& out_dir) {
-  const auto& c = *p.config;
-  const std::string label = row["directory"];
-  try {
-    const auto run_dir = out_dir / label;
-    std::filesystem::create_directories(run_dir);
-    const auto summary = run_one(c, p.plan, x.loaded[p.data], device, run_dir);
-    row["status"] = "completed";
-    row["final_test"] = summary["final_test"];
-    row["epsilon"] = summary["epsilon"];
-    row["total_time_s"] = summary["total_time_s"];
-    util::log::info(util::cat(
-        "run ", label, " completed: test ", summary["final_test"].dump(),
-        c.privacy.enabled ? util::cat(", epsilon ", summary["epsilon"].dump()) : std::string()));
-    return true;
-  } catch (const c10::Error& e) {
-    row["error"] = e.what_without_backtrace();
-  } catch (const std::exception& e) {
-    row["error"] = e.what();
+enum class Outcome { kDone, kSkipped, kFailed, kInterrupted };
+
+struct Session {
+  const Experiment& x;
+  RunIndex& index;
+  const torch::Device& device;
+  const std::filesystem::path& out_dir;
+  bool restart;
+};
+
+// Trains one claimed run and records how it ended.
+Outcome train_claimed(const Session& s, const Planned& p, const std::filesystem::path& run_dir) {
+  const std::string label = p.directory();
+  if (s.restart) {
+    for (const auto& f : {checkpoint_path(run_dir), summary_path(run_dir), model_path(run_dir)}) {
+      std::filesystem::remove(f);
+    }
   }
-  row["status"] = "failed";
-  util::log::error(util::cat("run ", label, " failed: ", row["error"].get<std::string>()));
-  return false;
+  const bool resume = std::filesystem::exists(checkpoint_path(run_dir));
+  s.index.update(label, {{"status", "running"}, {"pid", static_cast<long>(::getpid())}});
+  try {
+    const auto summary = run_one(*p.config, p.plan, s.x.loaded[p.data], s.device, run_dir, resume);
+    s.index.update(label, outcome_fields(summary));
+    const std::string status = summary["status"];
+    util::log::info(util::cat("run ", label, " ", status, ": test ", summary["final_test"].dump(),
+                              p.config->privacy.enabled
+                                  ? util::cat(", epsilon ", summary["epsilon"].dump())
+                                  : std::string()));
+    if (status == "interrupted") return Outcome::kInterrupted;
+    return status == "diverged" ? Outcome::kFailed : Outcome::kDone;
+  } catch (const c10::Error& e) {
+    s.index.update(label, {{"status", "failed"}, {"error", e.what_without_backtrace()}});
+    util::log::error(util::cat("run ", label, " failed: ", e.what_without_backtrace()));
+  } catch (const std::exception& e) {
+    s.index.update(label, {{"status", "failed"}, {"error", e.what()}});
+    util::log::error(util::cat("run ", label, " failed: ", e.what()));
+  }
+  util::write_file_atomically(summary_path(run_dir),
+                              dump_json({{"schema_version", kSummarySchemaVersion},
+                                         {"run_id", p.plan.id},
+                                         {"status", "failed"}}));
+  return Outcome::kFailed;
+}
+
+// Runs one planned run unless it is finished or another process holds it.
+Outcome execute(const Session& s, const Planned& p) {
+  const std::string label = p.directory();
+  const auto run_dir = s.out_dir / label;
+  std::filesystem::create_directories(run_dir);
+  const auto claim = util::FileLock::try_acquire(run_dir / ".claim");
+  if (!claim.held()) {
+    util::log::info(util::cat("run ", label, ": being trained by another process; skipped"));
+    return Outcome::kSkipped;
+  }
+  const auto status = recorded_status(run_dir);
+  if (!s.restart && status && train::is_final(*status)) {
+    util::log::info(util::cat("run ", label, ": already ", train::status_name(*status),
+                              "; skipped (--restart runs it again)"));
+    s.index.update(label, outcome_fields(read_json_file(summary_path(run_dir))));
+    return Outcome::kSkipped;
+  }
+  return train_claimed(s, p, run_dir);
+}
+
+// Before any training: which runs resume, and whether their checkpoints fit.
+void check_resumes(const Experiment& x, const std::filesystem::path& out_dir, bool restart) {
+  if (restart) return;
+  for (const auto& p : x.planned) {
+    const auto run_dir = out_dir / p.directory();
+    const auto status = recorded_status(run_dir);
+    if (status && train::is_final(*status)) continue;
+    if (std::filesystem::exists(checkpoint_path(run_dir))) check_resumable(p, run_dir);
+  }
 }
 
 }  // namespace
 
 int run_experiment(const ExperimentRequest& request) {
   util::tune_host_allocator();
+  util::install_stop_handlers();
   Experiment x;
   // Every variant is parsed (and so checked) before the first run starts.
   x.configs =
@@ -365,28 +191,29 @@ int run_experiment(const ExperimentRequest& request) {
       request.out_dir.value_or(std::filesystem::path("results") / first.name);
   std::filesystem::create_directories(out_dir);
   load_and_plan(x, device);
+  check_resumes(x, out_dir, request.restart);
   util::log::info(util::cat(
       "experiment '", first.name, "': ", x.planned.size(), " run(s)",
       x.configs.size() > 1 ? util::cat(" in ", x.configs.size(), " variants") : std::string(),
       " on ", device.str(), ", output in ", out_dir.string()));
-  json index = {{"schema_version", kSummarySchemaVersion},
-                {"experiment", first.name},
-                {"config", std::filesystem::absolute(first.source).string()},
-                {"runs", json::array()}};
-  for (const auto& p : x.planned) index["runs"].push_back(index_row(p));
-  keep_earlier_rows(index, out_dir);
-  const std::size_t first_new = index["runs"].size() - x.planned.size();
-  const auto write_index = [&] {
-    util::write_file_atomically(out_dir / "index.json", index.dump(2));
-  };
-  write_index();
+  RunIndex index(out_dir, {{"schema_version", kSummarySchemaVersion},
+                           {"experiment", first.name},
+                           {"config", std::filesystem::absolute(first.source).string()}});
+  std::vector<json> rows;
+  for (const auto& p : x.planned) rows.push_back(index_row(p));
+  index.add_missing(rows);
+  const Session session{x, index, device, out_dir, request.restart};
   int failures = 0;
-  for (std::size_t r = 0; r < x.planned.size(); ++r) {
-    auto& row = index["runs"][first_new + r];
-    row["status"] = "running";
-    write_index();
-    if (!execute(x, x.planned[r], row, device, out_dir)) ++failures;
-    write_index();
+  for (const auto& p : x.planned) {
+    if (util::stop_requested() != 0) break;
+    const auto outcome = execute(session, p);
+    if (outcome == Outcome::kFailed) ++failures;
+    if (outcome == Outcome::kInterrupted) break;
+  }
+  if (const int signal = util::stop_requested()) {
+    util::log::info(util::cat("stopped by signal ", signal,
+                              "; rerun the same command to resume from the checkpoints"));
+    return util::exit_code_for_signal(signal);
   }
   return failures == 0 ? 0 : 1;
 }

@@ -22,9 +22,13 @@ struct ExperimentRequest {
   std::optional<std::filesystem::path> out_dir;
   std::optional<config::DeviceChoice> device;  ///< --device beats the YAML
   std::vector<std::string> variants;           ///< --variant: run only these (default all)
+  /// --restart: start every planned run over, even completed ones (default:
+  /// skip runs that are done, resume those with a checkpoint).
+  bool restart = false;
 };
 
-/// Runs everything; returns 0 when every run succeeded, 1 when some failed.
+/// Runs everything; returns 0 when every run succeeded, 1 when some failed or
+/// diverged, 128 + N when signal N stopped it (the runs are resumable).
 /// Bad input (config, data, arguments) throws util::UserError before any run starts.
 int run_experiment(const ExperimentRequest& request);
 

@@ -1,6 +1,9 @@
 #include "dpsgd/train/metrics_log.hpp"
 
 #include <chrono>
+#include <fstream>
+#include <stdexcept>
+#include <string>
 
 #include "dpsgd/util/atomic_file.hpp"
 
@@ -21,6 +24,23 @@ MetricsLog::MetricsLog(std::filesystem::path path, double flush_every_s)
 void MetricsLog::add_iteration(nlohmann::json row) { doc_["iterations"].push_back(std::move(row)); }
 void MetricsLog::add_evaluation(nlohmann::json row) {
   doc_["evaluations"].push_back(std::move(row));
+}
+
+void MetricsLog::restore(std::size_t iterations, std::size_t evaluations) {
+  std::ifstream in(path_);
+  const auto doc =
+      in ? nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false) : nlohmann::json();
+  const auto rows = [&](const char* key, std::size_t want) {
+    if (!doc.is_object() || !doc.contains(key) || !doc[key].is_array() || doc[key].size() < want) {
+      throw std::runtime_error(path_.string() + ": holds fewer '" + key +
+                               "' rows than the checkpoint (" + std::to_string(want) + ")");
+    }
+    auto out = nlohmann::json::array();
+    for (std::size_t i = 0; i < want; ++i) out.push_back(doc[key][i]);
+    return out;
+  };
+  doc_["iterations"] = rows("iterations", iterations);
+  doc_["evaluations"] = rows("evaluations", evaluations);
 }
 
 void MetricsLog::maybe_flush(bool force) {

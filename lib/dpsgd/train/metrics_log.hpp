@@ -16,6 +16,11 @@ class MetricsLog {
 
   void add_iteration(nlohmann::json row);
   void add_evaluation(nlohmann::json row);
+  /// Resuming: reads the file this log writes and keeps its first `iterations`
+  /// step rows and `evaluations` evaluation rows (those the checkpoint had seen;
+  /// rows written after it are dropped, the resumed run writes them again).
+  /// Throws std::runtime_error when the file holds fewer rows.
+  void restore(std::size_t iterations, std::size_t evaluations);
   /// Writes now if `flush_every_s` passed since the last write (or `force`).
   void maybe_flush(bool force = false);
 

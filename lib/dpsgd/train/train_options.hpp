@@ -17,6 +17,16 @@ struct TrainOptions {
   /// flipped left-right with probability 1/2, independently, from a seeded stream.
   bool augment_hflip = false;
   double flush_every_s = 5.0;
+  /// YAML output.checkpoint_every_s: a checkpoint at most this often (0: after
+  /// every step), and always at every epoch end.
+  double checkpoint_every_s = 120.0;
+  /// YAML train.divergence_steps: this many consecutive steps with a non-finite
+  /// loss end the run as "diverged" (0: never).
+  std::int64_t divergence_steps = 10;
+  /// YAML output.unprotected_columns: write the per-step columns computed from the
+  /// private batch without noise (loss, score, batch size, clipped fraction, norms,
+  /// step time), which the (epsilon, delta) guarantee does not cover.
+  bool unprotected_columns = true;
   double log_every_s = 10.0;
   /// The delta at which epsilon is reported (private runs).
   double delta = 1e-5;

@@ -2,6 +2,8 @@
 
 #include <cmath>
 #include <limits>
+#include <map>
+#include <optional>
 #include <tuple>
 #include <utility>
 #include <vector>
@@ -9,9 +11,11 @@
 #include <ATen/CPUGeneratorImpl.h>
 
 #include "dpsgd/data/sampling/batch_sampler.hpp"
+#include "dpsgd/train/model_state.hpp"
 #include "dpsgd/train/nonprivate_gradient.hpp"
 #include "dpsgd/train/progress.hpp"
 #include "dpsgd/util/seeds.hpp"
+#include "dpsgd/util/stop_signal.hpp"
 #include "dpsgd/util/stopwatch.hpp"
 
 namespace dpsgd::train {
@@ -25,6 +29,7 @@ class PhaseTotals {
  public:
   void add(const char* name, double seconds) { totals_[name] = totals_.value(name, 0.0) + seconds; }
   [[nodiscard]] const json& totals() const { return totals_; }
+  void restore(const json& totals) { totals_ = totals; }
 
  private:
   json totals_ = json::object();
@@ -76,14 +81,17 @@ json evaluate(models::Model& model, const models::Objective& objective,
 namespace {
 
 // One run's epoch loop: the state that lives across steps, and one small method
-// per part of a step.
+// per part of a step. Its position is (epoch_, done_in_epoch_): the epoch of the
+// next step and the steps already taken in it; a checkpoint stores it with every
+// piece of state a step reads, so a resumed run replays nothing and skips nothing.
 class EpochLoop {
  public:
   EpochLoop(TrainParts& parts, const TrainOptions& options, MetricsLog& log,
-            const std::string& run_id, const torch::Device& device)
+            const std::string& run_id, const torch::Device& device, const RunControl& control)
       : parts_(parts),
         options_(options),
         log_(log),
+        control_(control),
         device_(device),
         per_epoch_(steps_per_epoch(parts.train.size(), options.batch_size)),
         total_steps_(per_epoch_ * options.epochs),
@@ -97,16 +105,28 @@ class EpochLoop {
         score_name_(parts.objective->score_name()),
         progress_(run_id, options.log_every_s) {
     if (parts_.dp) parts_.dp->check_sampler(*sampler_);
+    if (control_.resume_from != nullptr) load_state(*control_.resume_from);
   }
 
   TrainResult run() {
     parts_.model->train();
-    for (std::int64_t epoch = 1; epoch <= options_.epochs; ++epoch) {
-      for (std::int64_t s = 0; s < per_epoch_; ++s) train_step(epoch, s + 1 == per_epoch_);
-      evaluate_epoch(epoch);
+    for (; epoch_ <= options_.epochs; ++epoch_, done_in_epoch_ = 0) {
+      while (done_in_epoch_ < per_epoch_) {
+        if (const auto stop = stop_before_step()) return finish(*stop);
+        train_step(epoch_, done_in_epoch_ + 1 == per_epoch_);
+        ++done_in_epoch_;
+        if (diverged()) return finish(RunStatus::kDiverged);
+        if (since_checkpoint_.seconds() >= options_.checkpoint_every_s) checkpoint();
+      }
+      evaluate_epoch(epoch_);
+      if (epoch_ < options_.epochs) {
+        ++epoch_;  // the checkpoint's position: the start of the next epoch
+        done_in_epoch_ = 0;
+        checkpoint();
+        --epoch_;
+      }
     }
-    progress_.finish();
-    return result();
+    return finish(RunStatus::kCompleted);
   }
 
  private:
@@ -116,6 +136,35 @@ class EpochLoop {
     double score_sum = 0.0;
     json extra = json::object();  ///< private runs: clipping and noise columns
   };
+
+  // A stop asked for by a signal, or the privacy budget, before the next step.
+  std::optional<RunStatus> stop_before_step() {
+    if (util::stop_requested() != 0) return RunStatus::kInterrupted;
+    if (control_.step_limit && step_ >= *control_.step_limit) return RunStatus::kBudgetExhausted;
+    return std::nullopt;
+  }
+
+  bool diverged() const {
+    return options_.divergence_steps > 0 && nonfinite_streak_ >= options_.divergence_steps;
+  }
+
+  TrainResult finish(RunStatus status) {
+    if (status == RunStatus::kInterrupted) checkpoint();
+    if (status == RunStatus::kBudgetExhausted) final_evaluation();
+    log_.maybe_flush(/*force=*/true);
+    progress_.finish();
+    auto r = result();
+    r.status = status;
+    if (status == RunStatus::kInterrupted) r.stop_signal = util::stop_requested();
+    return r;
+  }
+
+  // The model stopped early for the budget is final: evaluate it as at an epoch end.
+  void final_evaluation() {
+    const bool has_val = parts_.val.size() > 0;
+    if (has_val) add_evaluation(parts_.val, "val");
+    add_evaluation(parts_.test, "test");
+  }
 
   std::pair<torch::Tensor, torch::Tensor> draw_batch() {
     util::Stopwatch phase;
@@ -179,31 +228,47 @@ class EpochLoop {
     return true;
   }
 
-  void log_row(std::int64_t epoch, const StepOutcome& o, bool epsilon_fresh,
-               const util::Stopwatch& step_clock) {
+  // Columns computed from the private batch without noise (the guarantee does
+  // not cover them) are left out when output.unprotected_columns is false.
+  json make_row(std::int64_t epoch, const StepOutcome& o, bool epsilon_fresh, double mean_loss,
+                double step_time) const {
     const bool is_private = parts_.dp != nullptr;
-    const double wall = run_clock_.seconds();
-    const double mean_loss = o.drawn > 0 ? o.loss_sum / static_cast<double>(o.drawn) : NAN;
     json row = {{"step", step_},
                 {"epoch", epoch},
-                {"loss", number_or_null(mean_loss)},
-                {score_name_,
-                 o.drawn > 0 ? json(o.score_sum / static_cast<double>(o.drawn)) : json(nullptr)},
                 {"epsilon", !is_private     ? json(0.0)
                             : epsilon_fresh ? number_or_null(epsilon_)
                                             : json(nullptr)},
                 {"delta", is_private ? json(options_.delta) : json(0.0)},
-                {"wall_time", wall},
-                {"step_time", step_clock.seconds()},
-                {"batch_size", o.drawn},
+                {"wall_time", wall_time()},
                 {"lr", parts_.optimizer->param_groups().front().options().get_lr()}};
-    row.update(o.extra);
+    if (options_.unprotected_columns || !is_private) {
+      row["loss"] = number_or_null(mean_loss);
+      row[score_name_] =
+          o.drawn > 0 ? json(o.score_sum / static_cast<double>(o.drawn)) : json(nullptr);
+      row["step_time"] = step_time;
+      row["batch_size"] = o.drawn;
+      row.update(o.extra);
+    } else {
+      for (const char* key : {"noise_std"}) {
+        if (o.extra.contains(key)) row[key] = o.extra[key];
+      }
+      for (const auto& [name, value] : parts_.dp->clipper().log_values()) row[name] = value;
+    }
+    return row;
+  }
+
+  void log_row(std::int64_t epoch, const StepOutcome& o, bool epsilon_fresh,
+               const util::Stopwatch& step_clock) {
+    const double mean_loss = o.drawn > 0 ? o.loss_sum / static_cast<double>(o.drawn) : NAN;
+    if (o.drawn > 0) nonfinite_streak_ = std::isfinite(mean_loss) ? 0 : nonfinite_streak_ + 1;
     util::Stopwatch phase;
-    log_.add_iteration(std::move(row));
+    log_.add_iteration(make_row(epoch, o, epsilon_fresh, mean_loss, step_clock.seconds()));
     log_.maybe_flush();
     phases_.add("io", phase.seconds());
-    progress_.update({step_, total_steps_, epoch, mean_loss, epsilon_, is_private,
-                      static_cast<double>(step_) / std::max(1e-9, wall)});
+    const bool shown = options_.unprotected_columns || !parts_.dp;
+    progress_.update({step_, total_steps_, epoch, shown ? mean_loss : NAN, epsilon_,
+                      parts_.dp != nullptr,
+                      static_cast<double>(step_) / std::max(1e-9, run_clock_.seconds())});
   }
 
   void train_step(std::int64_t epoch, bool epoch_end) {
@@ -221,28 +286,44 @@ class EpochLoop {
     log_row(epoch, outcome, fresh, step_clock);
   }
 
+  void add_evaluation(const data::TensorDataset& split, const char* split_name) {
+    util::Stopwatch phase;
+    auto eval = evaluate(*parts_.model, *parts_.objective, split, options_.eval_batch_size);
+    phases_.add("evaluation", phase.seconds());
+    eval["epoch"] = epoch_;
+    eval["step"] = step_;
+    eval["wall_time"] = wall_time();
+    eval["epsilon"] = parts_.dp ? number_or_null(epsilon_) : json(0.0);
+    eval["split"] = split_name;
+    log_.add_evaluation(eval);
+  }
+
   // With a validation split: val every epoch, test once at the end (model
   // choices never see test). Without one: test every epoch.
   void evaluate_epoch(std::int64_t epoch) {
     const bool has_val = parts_.val.size() > 0;
-    std::vector<std::pair<const data::TensorDataset*, const char*>> splits;
-    splits.emplace_back(has_val ? &parts_.val : &parts_.test, has_val ? "val" : "test");
-    if (has_val && epoch == options_.epochs) splits.emplace_back(&parts_.test, "test");
-    for (const auto& [split, split_name] : splits) {
-      util::Stopwatch phase;
-      auto eval = evaluate(*parts_.model, *parts_.objective, *split, options_.eval_batch_size);
-      phases_.add("evaluation", phase.seconds());
-      eval["epoch"] = epoch;
-      eval["step"] = step_;
-      eval["wall_time"] = run_clock_.seconds();
-      eval["epsilon"] = parts_.dp ? number_or_null(epsilon_) : json(0.0);
-      eval["split"] = split_name;
-      log_.add_evaluation(eval);
-    }
+    add_evaluation(has_val ? parts_.val : parts_.test, has_val ? "val" : "test");
+    if (has_val && epoch == options_.epochs) add_evaluation(parts_.test, "test");
     util::Stopwatch phase;
     log_.maybe_flush(/*force=*/true);
     phases_.add("io", phase.seconds());
   }
+
+  double wall_time() const { return wall_offset_ + run_clock_.seconds(); }
+
+  // Writes the state at the current position. Skipped while the loss is not
+  // finite: the last checkpoint before a divergence is the one worth keeping.
+  void checkpoint() {
+    if (!control_.save_checkpoint || nonfinite_streak_ > 0) return;
+    util::Stopwatch phase;
+    log_.maybe_flush(/*force=*/true);
+    control_.save_checkpoint(state());
+    since_checkpoint_.reset();
+    phases_.add("io", phase.seconds());
+  }
+
+  util::StateMap state() const;
+  void load_state(const util::StateMap& state);
 
   TrainResult result() const {
     TrainResult r;
@@ -252,7 +333,7 @@ class EpochLoop {
     }
     r.epsilon = epsilon_;
     r.steps = step_;
-    r.total_time_s = run_clock_.seconds();
+    r.total_time_s = wall_time();
     r.phase_times_s = phases_.totals();
     return r;
   }
@@ -260,6 +341,7 @@ class EpochLoop {
   TrainParts& parts_;
   const TrainOptions& options_;
   MetricsLog& log_;
+  const RunControl& control_;
   torch::Device device_;
   std::int64_t per_epoch_;
   std::int64_t total_steps_;
@@ -269,17 +351,65 @@ class EpochLoop {
   Progress progress_;
   PhaseTotals phases_;
   util::Stopwatch run_clock_;
+  util::Stopwatch since_checkpoint_;
+  double wall_offset_ = 0.0;  ///< wall time of the runs before a resume
   double epsilon_ = 0.0;
   std::int64_t step_ = 0;
-  double last_query_s_ = 0.0;   ///< how long the last epsilon query took
-  double since_query_s_ = 0.0;  ///< step time since the last query
+  std::int64_t epoch_ = 1;
+  std::int64_t done_in_epoch_ = 0;
+  std::int64_t nonfinite_streak_ = 0;  ///< consecutive steps with a non-finite loss
+  double last_query_s_ = 0.0;          ///< how long the last epsilon query took
+  double since_query_s_ = 0.0;         ///< step time since the last query
 };
+
+util::StateMap EpochLoop::state() const {
+  util::StateMap s;
+  s.values = {{"step", step_},
+              {"epoch", epoch_},
+              {"done_in_epoch", done_in_epoch_},
+              {"epsilon", epsilon_},
+              {"wall_time", wall_time()},
+              {"phase_times_s", phases_.totals()},
+              {"metrics_iterations", log_.document()["iterations"].size()},
+              {"metrics_evaluations", log_.document()["evaluations"].size()}};
+  util::StateMap model;
+  for (const auto& [name, t] : model_tensors(*parts_.model)) model.tensors[name] = t;
+  s.put("model", model);
+  s.put("optimizer", optimizer_state(*parts_.optimizer));
+  s.put("sampler", sampler_->state());
+  util::StateMap augment;
+  augment.tensors["generator"] = augment_rng_.get_state();
+  s.put("augmentation", augment);
+  s.put("torch", global_generator_state(device_));
+  if (parts_.dp) s.put("dp", parts_.dp->state());
+  return s;
+}
+
+void EpochLoop::load_state(const util::StateMap& s) {
+  step_ = s.value("step").get<std::int64_t>();
+  epoch_ = s.value("epoch").get<std::int64_t>();
+  done_in_epoch_ = s.value("done_in_epoch").get<std::int64_t>();
+  epsilon_ = s.value("epsilon").get<double>();
+  wall_offset_ = s.value("wall_time").get<double>();
+  phases_.restore(s.value("phase_times_s"));
+  log_.restore(s.value("metrics_iterations").get<std::size_t>(),
+               s.value("metrics_evaluations").get<std::size_t>());
+  const auto model = s.child("model");
+  load_model_tensors(*parts_.model, std::map<std::string, torch::Tensor>(model.tensors.begin(),
+                                                                         model.tensors.end()));
+  load_optimizer_state(*parts_.optimizer, s.child("optimizer"));
+  sampler_->load_state(s.child("sampler"));
+  augment_rng_.set_state(s.child("augmentation").tensor("generator"));
+  load_global_generator_state(s.child("torch"), device_);
+  if (parts_.dp) parts_.dp->load_state(s.child("dp"));
+}
 
 }  // namespace
 
 TrainResult run_training(TrainParts& parts, const TrainOptions& options, MetricsLog& log,
-                         const std::string& run_id, const torch::Device& device) {
-  return EpochLoop(parts, options, log, run_id, device).run();
+                         const std::string& run_id, const torch::Device& device,
+                         const RunControl& control) {
+  return EpochLoop(parts, options, log, run_id, device, control).run();
 }
 
 }  // namespace dpsgd::train

@@ -12,7 +12,10 @@
 // (data.augment.hflip) is applied to the drawn batch, each example on its own from a separate
 // seeded stream: a per-example transformation leaves the add/remove-one sensitivity bound
 // unchanged.
+#include <cstdint>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -23,7 +26,9 @@
 #include "dpsgd/privacy/dp_gradient.hpp"
 #include "dpsgd/train/lr_schedule.hpp"
 #include "dpsgd/train/metrics_log.hpp"
+#include "dpsgd/train/run_status.hpp"
 #include "dpsgd/train/train_options.hpp"
+#include "dpsgd/util/state_map.hpp"
 
 namespace dpsgd::train {
 
@@ -40,7 +45,24 @@ struct TrainParts {
   double base_lr = 0.0;                     ///< the configured lr the schedule scales
 };
 
+/// What the caller decides about a run beyond its options: where its state goes,
+/// where it resumes from, and the privacy budget's step limit.
+struct RunControl {
+  /// Called with the whole resumable state at every checkpoint (after metrics.json
+  /// was flushed, so that file always holds at least the rows the state counts).
+  /// Null: no checkpoints.
+  std::function<void(const util::StateMap&)> save_checkpoint;
+  /// A state saved by save_checkpoint for the same configuration: the run goes
+  /// on from there and ends exactly as the uninterrupted run would (CPU).
+  const util::StateMap* resume_from = nullptr;
+  /// privacy.max_epsilon: the number of steps the budget allows; the run stops
+  /// before step limit + 1 with status budget_exhausted.
+  std::optional<std::int64_t> step_limit;
+};
+
 struct TrainResult {
+  RunStatus status = RunStatus::kCompleted;
+  int stop_signal = 0;        ///< interrupted: the signal
   nlohmann::json final_test;  ///< {"loss": ..., "<score>": ...}
   double epsilon = 0.0;
   std::int64_t steps = 0;
@@ -49,7 +71,8 @@ struct TrainResult {
 };
 
 TrainResult run_training(TrainParts& parts, const TrainOptions& options, MetricsLog& log,
-                         const std::string& run_id, const torch::Device& device);
+                         const std::string& run_id, const torch::Device& device,
+                         const RunControl& control = {});
 
 /// Loss, score and the objective's other metrics on `data`, batched, without
 /// gradients; NaN metrics are written as null.

@@ -1,0 +1,144 @@
+#include "dpsgd/experiment/experiment_plan.hpp"
+
+#include <algorithm>
+#include <cstdio>
+
+#include <nlohmann/json.hpp>
+
+#include "dpsgd/accounting/accountant_registry.hpp"
+#include "dpsgd/accounting/budget.hpp"
+#include "dpsgd/accounting/calibration.hpp"
+#include "dpsgd/config/config_json.hpp"
+#include "dpsgd/data/dataset_registry.hpp"
+#include "dpsgd/data/sampling/batch_sampler.hpp"
+#include "dpsgd/experiment/run_id.hpp"
+#include "dpsgd/train/trainer.hpp"
+#include "dpsgd/util/error.hpp"
+#include "dpsgd/util/logging.hpp"
+#include "dpsgd/util/stopwatch.hpp"
+
+namespace dpsgd::experiment {
+namespace {
+
+using nlohmann::json;
+
+void check_splits(const config::ExperimentConfig& c, const LoadedData& out) {
+  if (c.train.batch_size > out.train.size()) {
+    throw util::UserError(util::cat(c.source.string(), ": train.batch_size: '", c.train.batch_size,
+                                    "' is invalid: larger than the training set (",
+                                    out.train.size(), " examples), so q = batch/N would exceed 1"));
+  }
+  for (const auto* split : {&out.val, &out.test}) {
+    if (split->size() > 0 && split->inputs.sizes().slice(1) != out.train.inputs.sizes().slice(1)) {
+      throw util::UserError(util::cat(
+          c.source.string(), ": data '", c.data.name, "': the splits differ in input shape (train ",
+          out.train.inputs.sizes().slice(1), ", other ", split->inputs.sizes().slice(1),
+          "); give them the same channels, or set data.image_size"));
+    }
+  }
+}
+
+accounting::AccountantMaker accountant_maker(const config::ExperimentConfig& c) {
+  const auto& factory = accounting::accountant_registry().get(c.privacy.accountant);
+  const auto options = c.privacy.accountant_options;
+  return [&factory, options] { return factory(options); };
+}
+
+// privacy.max_epsilon: the steps that fit under the budget (accounting/budget.hpp);
+// a budget that does not cover one step is bad input.
+std::optional<std::int64_t> budget_limit(const config::ExperimentConfig& c, double sigma, double q,
+                                         std::int64_t steps) {
+  if (!c.privacy.enabled || !c.privacy.max_epsilon) return std::nullopt;
+  const double budget = *c.privacy.max_epsilon;
+  const auto limit = accounting::steps_within_budget(accountant_maker(c), sigma, q, steps,
+                                                     c.privacy.delta, budget);
+  if (limit == 0) {
+    throw util::UserError(util::cat(c.source.string(), ": privacy.max_epsilon: '", budget,
+                                    "' is below the epsilon of a single step at noise multiplier ",
+                                    sigma, "; raise it or the noise multiplier"));
+  }
+  if (limit < steps) {
+    util::log::info(util::cat("privacy.max_epsilon ", budget, ": sigma ", sigma, " stops after ",
+                              limit, " of ", steps, " steps"));
+    return limit;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+LoadedData load_data(const config::ExperimentConfig& c, const torch::Device& device) {
+  const auto& factory = data::dataset_registry().get(c.data.name);
+  data::DatasetOptions options{c.data.root, c.data.segmentation};
+  LoadedData out{factory(options, data::DatasetSplit::kTrain),
+                 factory(options, data::DatasetSplit::kVal),
+                 factory(options, data::DatasetSplit::kTest)};
+  if (c.data.train_size > 0) out.train = out.train.subset(c.data.train_size);
+  if (c.data.val_size > 0 && out.val.size() > 0) out.val = out.val.subset(c.data.val_size);
+  if (c.data.test_size > 0) out.test = out.test.subset(c.data.test_size);
+  check_splits(c, out);
+  // Whole data set on the device: batches are gathered there without host copies.
+  for (auto* split : {&out.train, &out.val, &out.test}) {
+    if (split->size() == 0) continue;
+    split->inputs = split->inputs.to(device);
+    split->targets = split->targets.to(device);
+  }
+  return out;
+}
+
+std::vector<RunPlan> plan_runs(const config::ExperimentConfig& c, std::int64_t train_size) {
+  std::vector<RunPlan> plans;
+  const double q = data::poisson_sample_rate(c.train.batch_size, train_size);
+  const std::int64_t steps =
+      train::steps_per_epoch(train_size, c.train.batch_size) * c.train.epochs;
+  for (double target : c.privacy.target_epsilons) {
+    double sigma = 0;
+    try {
+      sigma = accounting::calibrate_sigma(accountant_maker(c), target, q, steps, c.privacy.delta);
+    } catch (const std::invalid_argument& e) {
+      throw util::UserError(util::cat(c.source.string(), ": privacy.target_epsilon: '", target,
+                                      "' cannot be reached: ", e.what()));
+    }
+    util::log::info(util::cat("target epsilon ", target, ": noise multiplier ", sigma, " (q ", q,
+                              ", ", steps, " steps, delta ", c.privacy.delta, ", ",
+                              c.privacy.accountant, ")"));
+    char id[64];
+    std::snprintf(id, sizeof(id), "eps-%g", target);
+    plans.push_back({id, sigma, target, budget_limit(c, sigma, q, steps)});
+  }
+  if (!plans.empty()) return plans;
+  for (double sigma : c.privacy.noise_multipliers) {
+    plans.push_back({make_run_id(c.privacy.enabled, sigma), sigma, std::nullopt,
+                     budget_limit(c, sigma, q, steps)});
+  }
+  return plans;
+}
+
+std::string Planned::directory() const {
+  return config->variant.empty() ? plan.id : config->variant + "/" + plan.id;
+}
+
+void load_and_plan(Experiment& x, const torch::Device& device) {
+  std::vector<json> loaded_keys;  // the resolved data section of each loaded set
+  x.loaded.reserve(x.configs.size());
+  for (const auto& c : x.configs) {
+    util::Stopwatch load_clock;
+    const json key = config::run_config_json(c, 0.0)["data"];
+    const auto same = std::find(loaded_keys.begin(), loaded_keys.end(), key);
+    const auto index = static_cast<std::size_t>(same - loaded_keys.begin());
+    if (same == loaded_keys.end()) {
+      x.loaded.push_back(load_data(c, device));
+      loaded_keys.push_back(key);
+    }
+    const auto& data = x.loaded[index];
+    util::log::info(util::cat("data '", c.data.name, "'",
+                              c.variant.empty() ? std::string() : " (variant " + c.variant + ")",
+                              ": ", data.train.size(), " train / ", data.val.size(), " val / ",
+                              data.test.size(), " test examples (", load_clock.seconds(), " s)"));
+    for (auto& plan : plan_runs(c, data.train.size())) {
+      x.planned.push_back({&c, std::move(plan), index});
+    }
+  }
+}
+
+}  // namespace dpsgd::experiment

@@ -1,0 +1,41 @@
+#pragma once
+// One run in its folder OUT/<run>: config.yaml (the resolved config), metrics.json,
+// checkpoint.pt (the whole resumable state: at every epoch end, every
+// output.checkpoint_every_s and on SIGINT/SIGTERM/SIGHUP), summary.json, and for a
+// run that reached its end (completed, or budget_exhausted) model.pt, the final
+// weights as a name -> tensor dict that Python's torch.load reads.
+// A run with a checkpoint.pt resumes from it and ends exactly as the
+// uninterrupted run would have (same weights and metrics rows, on CPU).
+#include <filesystem>
+
+#include <nlohmann/json.hpp>
+#include <torch/torch.h>
+
+#include "dpsgd/config/experiment_config.hpp"
+#include "dpsgd/experiment/experiment_plan.hpp"
+#include "dpsgd/train/trainer.hpp"
+
+namespace dpsgd::experiment {
+
+/// The model, objective, optimizer, schedule and private step of a run, the
+/// model initialised from the run's seed (util::SeedStream::kModelInit).
+train::TrainParts build_parts(const config::ExperimentConfig& c, const LoadedData& data,
+                              double sigma, const torch::Device& device);
+
+/// Trains (or resumes, when `resume`) one run into `run_dir`; returns its summary.
+nlohmann::json run_one(const config::ExperimentConfig& c, const RunPlan& plan,
+                       const LoadedData& data, const torch::Device& device,
+                       const std::filesystem::path& run_dir, bool resume);
+
+/// The files of a run folder.
+inline std::filesystem::path checkpoint_path(const std::filesystem::path& run_dir) {
+  return run_dir / "checkpoint.pt";
+}
+inline std::filesystem::path model_path(const std::filesystem::path& run_dir) {
+  return run_dir / "model.pt";
+}
+inline std::filesystem::path summary_path(const std::filesystem::path& run_dir) {
+  return run_dir / "summary.json";
+}
+
+}  // namespace dpsgd::experiment

@@ -1,0 +1,99 @@
+#include "dpsgd/experiment/run_summary.hpp"
+
+#include <chrono>
+#include <ctime>
+#include <iomanip>
+#include <sstream>
+
+#include "dpsgd/experiment/task_setup.hpp"
+#include "dpsgd/privacy/dp_gradient.hpp"
+#include "dpsgd/util/build_info.hpp"
+#include "dpsgd/util/machine.hpp"
+#include "dpsgd/util/memory.hpp"
+#include "dpsgd/util/version.hpp"
+
+namespace dpsgd::experiment {
+namespace {
+
+using nlohmann::json;
+
+// The privacy header of a summary: mechanism, sensitivity, neighbouring relation
+// and sampling assumption, as the private step ran them.
+json privacy_summary(const config::ExperimentConfig& c, const RunPlan& plan,
+                     const privacy::DpGradient& dp) {
+  return {
+      {"mechanism", "Poisson-subsampled Gaussian (DP-SGD, Abadi et al. 2016)"},
+      {"noise_multiplier", dp.noise_multiplier()},
+      {"sample_rate", dp.sample_rate()},
+      {"sampling", "poisson"},
+      {"neighbouring_relation", "add/remove one example"},
+      {"accountant", c.privacy.accountant},
+      {"rdp_conversion",
+       c.privacy.accountant_options.rdp_conversion == accounting::RdpConversion::kClassic
+           ? "classic (Mironov 2017)"
+           : "improved (Balle et al. 2020)"},
+      {"clipping", c.privacy.clipping.mode},
+      {"max_grad_norm", c.privacy.clipping.max_grad_norm},
+      {"sensitivity", dp.clipper().sensitivity()},
+      {"microbatches", c.privacy.microbatches},
+      {"noise_source", c.privacy.secure_noise
+                           ? "secure (OS CSPRNG via getrandom; not bit-reproducible; Poisson "
+                             "sampling still uses the seeded generator)"
+                           : "seeded generator (reproducible; not for releasing models)"},
+      {"engine", dp.engine_name()},
+      {"noise_std", dp.noise_std()},
+      {"target_epsilon", plan.target_epsilon ? json(*plan.target_epsilon) : json(nullptr)},
+      {"max_epsilon", c.privacy.max_epsilon ? json(*c.privacy.max_epsilon) : json(nullptr)},
+      {"budget_step_limit", plan.step_limit ? json(*plan.step_limit) : json(nullptr)},
+  };
+}
+
+}  // namespace
+
+json run_summary(const RunRecord& r, const train::TrainParts& parts,
+                 const train::TrainResult& result, const torch::Device& device) {
+  const auto& c = r.config;
+  const bool is_private = parts.dp != nullptr;
+  json summary = {
+      {"schema_version", kSummarySchemaVersion},
+      {"run_id", r.plan.id},
+      {"status", train::status_name(result.status)},
+      {"private", is_private},
+      {"final_test", result.final_test},
+      {"epsilon", is_private ? json(result.epsilon) : json(nullptr)},
+      {"delta", is_private ? json(c.privacy.delta) : json(nullptr)},
+      {"steps", result.steps},
+      {"epochs", c.train.epochs},
+      {"train_examples", r.data.train.size()},
+      {"val_examples", r.data.val.size()},
+      {"test_examples", r.data.test.size()},
+      {"loss_function", resolved_loss_name(c, r.data.train)},
+      {"variant", c.variant.empty() ? json(nullptr) : json(c.variant)},
+      {"total_time_s", result.total_time_s},
+      {"phase_times_s", result.phase_times_s},
+      {"peak_memory_bytes", util::peak_memory_bytes(device)},
+      {"peak_memory_source", device.is_cuda() ? "cuda_allocator" : "resident_set"},
+      {"config", r.resolved},
+      {"seed", c.seed},
+      {"device", device.str()},
+      {"machine", util::machine_description(device)},
+      {"libtorch_version", util::libtorch_version()},
+      {"dpsgd_version", util::kVersion},
+      {"git_commit", util::kGitCommit},
+      {"started_at", r.started},
+      {"finished_at", now_iso8601()},
+  };
+  if (is_private) summary["privacy"] = privacy_summary(c, r.plan, *parts.dp);
+  return summary;
+}
+
+std::string now_iso8601() {
+  const auto t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  std::ostringstream out;
+  out << std::put_time(&tm, "%Y-%m-%dT%H:%M:%SZ");
+  return out.str();
+}
+
+}  // namespace dpsgd::experiment
