@@ -168,3 +168,26 @@ TEST_CASE("two processes writing one experiment folder lose no index row", "[e2e
   REQUIRE(runs.size() == 4);
   REQUIRE(dirs.size() == 4);
 }
+
+TEST_CASE("output.unprotected_columns: false leaves out what the guarantee does not cover",
+          "[e2e][states]") {
+  const auto out = fresh_dir("dpsgd_protected_columns");
+  const auto r = run_dpsgd(kOne + " --set output.unprotected_columns=false --out " + out.string());
+  INFO(r.output);
+  REQUIRE(r.code == 0);
+  const auto metrics = read_json(out / "sigma-1" / "metrics.json");
+  REQUIRE(metrics["iterations"].size() == 16);
+  for (const auto& row : metrics["iterations"]) {
+    for (const char* key : {"loss", "accuracy", "batch_size", "clipped_fraction", "mean_grad_norm",
+                            "step_time", "nonfinite_examples"}) {
+      INFO(key);
+      REQUIRE_FALSE(row.contains(key));
+    }
+    for (const char* key : {"step", "epoch", "epsilon", "delta", "lr", "noise_std"}) {
+      INFO(key);
+      REQUIRE(row.contains(key));
+    }
+  }
+  // Test-set evaluations are not training data: they stay.
+  REQUIRE(metrics["evaluations"].back().contains("accuracy"));
+}
