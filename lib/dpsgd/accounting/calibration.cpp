@@ -1,8 +1,11 @@
 #include "dpsgd/accounting/calibration.hpp"
 
 #include <cmath>
+#include <limits>
 #include <stdexcept>
 #include <string>
+
+#include "dpsgd/accounting/accounting_error.hpp"
 
 namespace dpsgd::accounting {
 
@@ -23,15 +26,27 @@ double calibrate_sigma(const AccountantMaker& make, double target_epsilon, doubl
   if (steps < 0) throw std::invalid_argument("steps must be >= 0");
   if (!(delta > 0 && delta < 1)) throw std::invalid_argument("delta must be in (0, 1)");
   if (steps == 0) return 0.0;
+  // A sigma the accountant refuses (AccountingError) or answers with NaN counts as
+  // missing the target: the result is always a sigma whose epsilon was computed and
+  // is <= target, never one whose epsilon is unknown.
+  std::string refusal;
   const auto eps = [&](double sigma) {
-    return reported_epsilon(epsilon_for(make, sigma, q, steps, delta));
+    try {
+      const double e = reported_epsilon(epsilon_for(make, sigma, q, steps, delta));
+      return std::isnan(e) ? std::numeric_limits<double>::infinity() : e;
+    } catch (const AccountingError& e) {
+      refusal = e.what();
+      return std::numeric_limits<double>::infinity();
+    }
   };
   double hi = 1.0;
   while (eps(hi) > target_epsilon) {
     hi *= 2.0;
     if (hi > 1e6) {
-      throw std::invalid_argument("target epsilon " + std::to_string(target_epsilon) +
-                                  " is unreachable with noise multipliers up to 1e6");
+      throw std::invalid_argument(
+          "target epsilon " + std::to_string(target_epsilon) +
+          " is unreachable with noise multipliers up to 1e6" +
+          (refusal.empty() ? std::string() : " (the accountant refused: " + refusal + ")"));
     }
   }
   double lo = hi / 2.0;

@@ -16,7 +16,9 @@ namespace dpsgd::accounting {
 
 using AccountantMaker = std::function<std::unique_ptr<Accountant>()>;
 
-/// Throws std::invalid_argument for bad inputs or an unreachable target.
+/// Throws std::invalid_argument for bad inputs or an unreachable target. A sigma the
+/// accountant cannot answer for (AccountingError) is treated as missing the target;
+/// when no sigma up to 1e6 reaches it, the message carries the refusal.
 double calibrate_sigma(const AccountantMaker& make, double target_epsilon, double q,
                        std::int64_t steps, double delta, double tolerance = 1e-4);
 

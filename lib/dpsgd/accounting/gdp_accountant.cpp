@@ -5,6 +5,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "dpsgd/accounting/accounting_error.hpp"
+
 namespace dpsgd::accounting {
 namespace {
 
@@ -84,7 +86,12 @@ double gdp_delta(double mu, double epsilon) {
   const double log_pb = log_phi(b);
   const double diff = epsilon + log_pb - log_pa;
   const double delta = -std::exp(log_pa) * std::expm1(diff);
-  if (std::isnan(delta)) return 0.0;  // never expected: both terms beyond the double range
+  // Never expected (both terms beyond the double range); a delta of 0 here would
+  // make epsilon too small, so it is a refusal.
+  if (std::isnan(delta)) {
+    throw AccountingError("GDP accountant: delta(" + fmt(epsilon) + ") is not a number for mu " +
+                          fmt(mu));
+  }
   return std::min(1.0, std::max(0.0, delta));
 }
 
@@ -148,7 +155,9 @@ EpsilonReport ApproximateGdpAccountant::epsilon(double delta) const {
   report.delta = delta;
   report.approximation = true;  // the CLT value can be below the true epsilon
   if (history_.empty()) return report;
-  report.epsilon = gdp_epsilon(mu(), delta);
+  const double mu_total = mu();
+  if (std::isnan(mu_total)) throw AccountingError("GDP accountant: mu is not a number");
+  report.epsilon = gdp_epsilon(mu_total, delta);
   report.epsilon_lower = report.epsilon;
   report.epsilon_upper = report.epsilon;
   return report;

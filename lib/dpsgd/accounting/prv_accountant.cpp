@@ -9,6 +9,7 @@
 #include <stdexcept>
 #include <tuple>
 
+#include "dpsgd/accounting/accounting_error.hpp"
 #include "dpsgd/accounting/rdp_accountant.hpp"
 
 namespace dpsgd::accounting {
@@ -435,6 +436,7 @@ struct ComposedPrv {
   double mesh = 0.0;
   double eps_error = 0.0;
   double delta_error = 0.0;
+  double expected_mean = 0.0;  // sum over pairs of steps * the truncated continuous mean
 };
 
 }  // namespace
@@ -561,15 +563,14 @@ double discretise_pair(const PairSpec& p, const Grid& g, std::vector<double>& wo
   prv.cdf_sf(g.t_max, f_hi, s_hi);
   const double mass = interval_mass(f_lo, s_lo, f_hi, s_hi);
   if (!(mass > 0.0)) {  // never expected: L bounds the loss from RDP
-    throw std::runtime_error("PRV accountant: no probability mass on the grid [" + fmt(g.t_min) +
-                             ", " + fmt(g.t_max) + "] for sigma " + fmt(p.sigma) + ", q " +
-                             fmt(p.q));
+    throw AccountingError("PRV accountant: no probability mass on the grid [" + fmt(g.t_min) +
+                          ", " + fmt(g.t_max) + "] for sigma " + fmt(p.sigma) + ", q " + fmt(p.q));
   }
   *mean_d = discretise(prv, g, mass, f_lo, s_lo, f_hi, s_hi, work);
   const double mean_c = truncated_mean(prv, g.t_min, g.t_max, mass);
   const double shift = mean_c - *mean_d;
   if (!(std::fabs(shift) < g.mesh / 2.0)) {
-    throw std::runtime_error(
+    throw AccountingError(
         "PRV accountant: the discretised mean differs from the continuous mean by " + fmt(shift) +
         " (more than half the mesh " + fmt(g.mesh) + ") for sigma " + fmt(p.sigma) + ", q " +
         fmt(p.q));
@@ -603,7 +604,9 @@ void convolve_pairs(const std::vector<PairSpec>& pairs, std::int64_t total, cons
   for (const PairSpec& p : pairs) {
     if (p.steps == 0) continue;
     double mean_d = 0.0;
-    total_shift += static_cast<double>(p.steps) * discretise_pair(p, g, work, &mean_d);
+    const double shift = discretise_pair(p, g, work, &mean_d);
+    total_shift += static_cast<double>(p.steps) * shift;
+    out->expected_mean += static_cast<double>(p.steps) * (mean_d + shift);
     // Centre the pmf on index 0 (cyclically): the spectrum's significant coefficients
     // then have small phases, which the n-th power multiplies (see complex_power).
     const double mean_index = static_cast<double>(g.kk) + mean_d / g.mesh;
@@ -631,6 +634,39 @@ void convolve_pairs(const std::vector<PairSpec>& pairs, std::int64_t total, cons
   out->t0 = g.t_min + total_shift;
 }
 
+// The refusal (accounting_error.hpp): this history is outside the range where the
+// discretisation's error bracket holds, so no epsilon is reported.
+[[noreturn]] void refuse(std::int64_t total, const std::string& why) {
+  throw AccountingError("the PRV accountant cannot bound epsilon for " + std::to_string(total) +
+                        " steps: " + why +
+                        "; use the RDP accountant (accountant rdp), which answers for any history");
+}
+
+// The composed distribution is trusted only where the error analysis applies: every
+// cell is a number, and the composed mean equals the sum of the per-step truncated
+// means, as it does (up to rounding) for a discrete composition whose mass stayed in
+// the grid. Mass that left it wraps around the FFT's period and moves the mean by
+// about (period * mesh) times that mass. Past ~1e8 steps at q = 0.01, e.g., the mesh
+// that the grid limit forces is wider than one step's whole loss distribution, the
+// n-fold sum of the discrete steps drifts by n times their rounding, far off the
+// domain, and the epsilon read from the wrapped remains was 0.
+void check_composition(const ComposedPrv& c, const Grid& g, std::int64_t total) {
+  double mass = 0.0;
+  double mean = 0.0;
+  for (std::size_t j = 0; j < c.pmf.size(); ++j) {
+    mass += c.pmf[j];
+    mean += c.pmf[j] * (c.t0 + static_cast<double>(j) * c.mesh);
+  }
+  if (!std::isfinite(mass) || !std::isfinite(mean) || !std::isfinite(c.expected_mean)) {
+    refuse(total, "the composed distribution is not finite");
+  }
+  const double tolerance = 0.5 * c.eps_error + 1e-9 * (g.t_max - g.t_min);
+  if (!(std::fabs(mean - c.expected_mean) <= tolerance)) {
+    refuse(total, "the privacy loss mass left the grid (composed mean " + fmt(mean) +
+                      ", expected " + fmt(c.expected_mean) + ")");
+  }
+}
+
 std::shared_ptr<const ComposedPrv> compose(const std::vector<PairSpec>& pairs, double eps_error,
                                            double delta_error, std::int64_t max_grid,
                                            std::shared_ptr<const RealFft>* fft_cache) {
@@ -653,6 +689,7 @@ std::shared_ptr<const ComposedPrv> compose(const std::vector<PairSpec>& pairs, d
   const auto fft = fft_of_size(next_pow2(static_cast<std::size_t>(grid.n_grid)), fft_cache);
   convolve_pairs(pairs, total, grid, *fft, out.get());
   out->mesh = grid.mesh;
+  check_composition(*out, grid, total);
   return out;
 }
 
@@ -715,8 +752,19 @@ PrvEpsilon query(const ComposedPrv& c, double delta) {
     prev_e = e;
   }
   while (next < 3) {  // delta(t_0) <= target: eps lies below the grid
+    // Impossible for a true PRV: E[e^{-Y}] <= 1 gives delta(t) >= 1 - e^t for t < 0,
+    // and t_0 <= -2. Reaching it means the composition lost its mass.
+    if (targets[next] < -std::expm1(c.t0)) {
+      throw AccountingError("the PRV accountant cannot bound epsilon: delta(" + fmt(c.t0) +
+                            ") at the bottom of its grid is below " + fmt(targets[next]) +
+                            ", which no privacy loss distribution allows; use the RDP "
+                            "accountant (accountant rdp)");
+    }
     eps[next] = solve(0, prev_d1, prev_e, targets[next]);
     ++next;
+  }
+  for (const double e : eps) {
+    if (std::isnan(e)) throw AccountingError("the PRV accountant's epsilon is not a number");
   }
   r.upper = std::max(0.0, eps[0] + c.eps_error);
   r.estimate = std::max(0.0, eps[1]);

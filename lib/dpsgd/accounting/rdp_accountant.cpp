@@ -6,6 +6,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "dpsgd/accounting/accounting_error.hpp"
+
 namespace dpsgd::accounting {
 namespace {
 
@@ -388,6 +390,9 @@ EpsilonReport RdpAccountant::epsilon(double delta) const {
   report.rdp_conversion = to_string(conversion_);
   if (uses_.empty()) return report;  // nothing recorded: epsilon 0
   const RdpEpsilon e = rdp_to_epsilon(orders_, rdp(), delta, conversion_);
+  // NaN never reaches here (rdp_to_epsilon skips NaN orders, and +inf is the honest
+  // answer when every order is); kept as the accountant's last word.
+  if (std::isnan(e.epsilon)) throw AccountingError("RDP accountant: epsilon is not a number");
   report.epsilon = e.epsilon;
   report.best_order = e.best_order;
   report.epsilon_lower = e.epsilon;

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "dpsgd/accounting/accountant_registry.hpp"
+#include "dpsgd/accounting/accounting_error.hpp"
 #include "dpsgd/accounting/calibration.hpp"
 #include "dpsgd/util/error.hpp"
 #include "dpsgd/util/logging.hpp"
@@ -32,6 +33,18 @@ accounting::AccountantMaker maker(const AccountingQuery& q) {
   accounting::AccountantOptions options;
   options.rdp_conversion = q.rdp_conversion;
   return [factory, options] { return factory(options); };
+}
+
+// The accountant's epsilon, its refusal (accounting_error.hpp) turned into the
+// user's error (exit 2): the query is valid, but this accountant cannot answer it.
+accounting::EpsilonReport epsilon_or_refusal(const accounting::AccountantMaker& make, double sigma,
+                                             const AccountingQuery& q) {
+  try {
+    return accounting::epsilon_for(make, sigma, q.sample_rate, q.steps, q.delta);
+  } catch (const accounting::AccountingError& e) {
+    throw UserError(util::cat("--accountant ", q.accountant, " cannot answer this query: ",
+                              e.what(), " (on the command line: --accountant rdp)"));
+  }
 }
 
 nlohmann::json report_json(const AccountingQuery& q, const accounting::EpsilonReport& r) {
@@ -64,8 +77,7 @@ nlohmann::json epsilon_command(const AccountingQuery& q) {
   validate(q, /*needs_sigma=*/true);
   const auto make = maker(q);
   util::Stopwatch clock;
-  const auto report =
-      accounting::epsilon_for(make, q.noise_multiplier, q.sample_rate, q.steps, q.delta);
+  const auto report = epsilon_or_refusal(make, q.noise_multiplier, q);
   auto out = report_json(q, report);
   out["noise_multiplier"] = q.noise_multiplier;
   out["seconds"] = clock.seconds();
@@ -84,7 +96,7 @@ nlohmann::json calibrate_command(const AccountingQuery& q) {
   } catch (const std::invalid_argument& e) {
     throw UserError(e.what());
   }
-  const auto report = accounting::epsilon_for(make, sigma, q.sample_rate, q.steps, q.delta);
+  const auto report = epsilon_or_refusal(make, sigma, q);
   auto out = report_json(q, report);
   out["noise_multiplier"] = sigma;
   out["target_epsilon"] = q.target_epsilon;

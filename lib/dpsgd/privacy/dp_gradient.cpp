@@ -119,6 +119,20 @@ std::vector<ChunkStats> DpGradient::accumulate(const torch::Tensor& x, const tor
   return parts;
 }
 
+// (loss, score, norm, clipped, nonfinite) sums of one chunk (one microbatch,
+// with microbatches), in float64 on the device. An example whose norm is not
+// finite was excluded (finite_examples.hpp): counted apart, its norm and
+// factor 0 left out of the norm sum and the clipped count.
+torch::Tensor DpGradient::chunk_totals(const ChunkStats& part) const {
+  const auto norms = part.norms.to(torch::kFloat64);
+  const auto finite = torch::isfinite(norms);
+  const auto excluded = options_.microbatches > 0 ? (~finite).any().to(torch::kFloat64)
+                                                  : (~finite).sum().to(torch::kFloat64);
+  return torch::stack({part.losses.sum().to(torch::kFloat64), part.scores.sum().to(torch::kFloat64),
+                       torch::where(finite, norms, torch::zeros_like(norms)).sum(),
+                       ((part.factors < 1.0).any(1) & finite).sum().to(torch::kFloat64), excluded});
+}
+
 // Sums the per-example statistics into `stats` with one host transfer, and
 // returns every example's whole-model norm before clipping (on the device).
 torch::Tensor DpGradient::gather_stats(const std::vector<ChunkStats>& parts, const torch::Tensor& x,
@@ -126,13 +140,11 @@ torch::Tensor DpGradient::gather_stats(const std::vector<ChunkStats>& parts, con
   torch::NoGradGuard no_grad;
   const auto stat_options = x.options().dtype(torch::kFloat64);
   torch::Tensor norms = torch::zeros({0}, stat_options);
-  torch::Tensor totals = torch::zeros({4}, stat_options);  // loss, score, norm, clipped
+  torch::Tensor totals = torch::zeros({5}, stat_options);  // see chunk_totals
   std::vector<torch::Tensor> all_norms;
   for (const auto& cs : parts) {
     if (!cs.losses.defined()) continue;
-    totals += torch::stack({cs.losses.sum().to(torch::kFloat64),
-                            cs.scores.sum().to(torch::kFloat64), cs.norms.sum().to(torch::kFloat64),
-                            (cs.factors < 1.0).any(1).sum().to(torch::kFloat64)});
+    totals += chunk_totals(cs);
     all_norms.push_back(cs.norms.to(torch::kFloat64));
   }
   if (!all_norms.empty()) norms = torch::cat(all_norms);
@@ -142,6 +154,7 @@ torch::Tensor DpGradient::gather_stats(const std::vector<ChunkStats>& parts, con
   stats.score_sum = t[1];
   stats.norm_sum = t[2];
   stats.clipped = static_cast<std::int64_t>(t[3]);
+  stats.nonfinite = static_cast<std::int64_t>(t[4]);
   return norms;
 }
 

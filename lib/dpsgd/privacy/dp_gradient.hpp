@@ -24,6 +24,12 @@
 //    gradient is clipped, Delta = 2C, and the sum is divided by m, the public
 //    number of microbatches. TF Privacy's noise_multiplier z with microbatches
 //    equals dpsgd's sigma = z / 2: the same noise std z C and the same epsilon.
+//
+// Robust clipping (per_example/finite_examples.hpp): an example (a microbatch,
+// with microbatches) whose gradient is not finite contributes exactly 0 to the
+// clipped sum and is counted in DpStepStats::nonfinite. The sensitivity bound
+// still holds, since each example's contribution is either clipped to the
+// clipper's bound or 0, decided by that example alone.
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -60,8 +66,11 @@ struct DpStepStats {
   double loss_sum = 0.0;
   double score_sum = 0.0;
   double norm_sum = 0.0;
-  std::int64_t clipped = 0;  ///< examples with a factor below 1
-  double noise_std = 0.0;    ///< the std of the noise added to the gradient sum
+  std::int64_t clipped = 0;  ///< finite examples with a factor below 1
+  /// Examples (microbatches, with microbatches) whose gradient was not finite
+  /// and contributed nothing; norm_sum leaves their norms out.
+  std::int64_t nonfinite = 0;
+  double noise_std = 0.0;  ///< the std of the noise added to the gradient sum
   /// The clipper's per-step values (threshold, sparsification rate), as used in this step.
   std::vector<std::pair<std::string, double>> clipper_values;
 };
@@ -116,6 +125,7 @@ class DpGradient {
                                std::vector<ChunkStats>& out);
   torch::Tensor gather_stats(const std::vector<ChunkStats>& parts, const torch::Tensor& x,
                              DpStepStats& stats) const;
+  [[nodiscard]] torch::Tensor chunk_totals(const ChunkStats& part) const;
   void add_noise_and_store(std::vector<torch::Tensor>& sums, DpStepStats& stats,
                            util::PhaseClock* clock);
 

@@ -194,6 +194,7 @@ class EpochLoop {
         return out.drawn > 0 ? json(v / static_cast<double>(out.drawn)) : json(nullptr);
       };
       out.extra["clipped_fraction"] = per_example(static_cast<double>(st.clipped));
+      out.extra["nonfinite_examples"] = st.nonfinite;
       out.extra["mean_grad_norm"] = per_example(st.norm_sum);
       out.extra["noise_std"] = st.noise_std;
       for (const auto& [name, value] : st.clipper_values) out.extra[name] = value;

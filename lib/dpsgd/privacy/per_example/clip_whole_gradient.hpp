@@ -2,7 +2,8 @@
 // Clipping of one whole gradient (one example's for the loop, one microbatch's
 // mean for the microbatch engine) that plain autograd produced: mask it, take
 // its per-parameter squared norms, ask the clipper for the factors and add the
-// clipped gradient to the running sums.
+// clipped gradient to the running sums. A gradient that is not finite adds
+// nothing and gets factors 0 (finite_examples.hpp).
 #include <vector>
 
 #include <torch/torch.h>

@@ -10,6 +10,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "dpsgd/privacy/per_example/finite_examples.hpp"
 #include "dpsgd/privacy/per_example/gradient_engine.hpp"
 #include "dpsgd/privacy/per_example/layer_rule.hpp"
 #include "dpsgd/privacy/per_example/tapped_pass.hpp"
@@ -63,10 +64,11 @@ class GhostEngine final : public GradientEngine {
       }
       sq_norms = torch::cat(per_layer, 1);
     }
-    torch::Tensor factors;
+    ClipFactors clip;
     {
       PhaseScope scope(clock, "clip_sum");
-      factors = context_.clipper->factors(sq_norms);
+      clip = clip_factors(*context_.clipper, sq_norms);
+      const auto& factors = clip.factors;
       for (std::size_t l = 0; l < pm.layers.size(); ++l) {
         const auto first = static_cast<std::int64_t>(pm.layer_first_param[l]);
         const auto count = static_cast<std::int64_t>(pm.layers[l]->layer_parameters().size());
@@ -78,14 +80,18 @@ class GhostEngine final : public GradientEngine {
                 " per-example gradients for " + std::to_string(count) + " parameters");
           }
           for (std::int64_t k = 0; k < count; ++k) {
-            grads.push_back(weighted_example_sum(factors.select(1, first + k),
-                                                 materialized[l][static_cast<std::size_t>(k)]));
+            grads.push_back(weighted_example_sum(
+                factors.select(1, first + k),
+                zero_excluded(materialized[l][static_cast<std::size_t>(k)], clip)));
           }
           materialized[l].clear();
         } else {
+          // Both rows zeroed: an excluded example's activation may be inf where
+          // its output gradient is 0, and 0 * inf is NaN.
           const auto& pair = capture.pair(l);
           grads = rule_for(pm.layers[l]->kind())
-                      .weighted_grad_sum(*pm.layers[l], pair.activation, pair.output_grad,
+                      .weighted_grad_sum(*pm.layers[l], zero_excluded(pair.activation, clip),
+                                         zero_excluded(pair.output_grad, clip),
                                          factors.narrow(1, first, count));
         }
         for (std::int64_t k = 0; k < count; ++k) {
@@ -94,7 +100,7 @@ class GhostEngine final : public GradientEngine {
       }
     }
     capture.clear();
-    return {pass.losses, pass.scores, sq_norms.sum(1).sqrt(), factors};
+    return {pass.losses, pass.scores, sq_norms.sum(1).sqrt(), clip.factors};
   }
 
  private:

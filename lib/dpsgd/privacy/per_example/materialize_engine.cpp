@@ -4,6 +4,7 @@
 // B x parameters; it is the engine for methods that touch coordinates.
 #include <stdexcept>
 
+#include "dpsgd/privacy/per_example/finite_examples.hpp"
 #include "dpsgd/privacy/per_example/gradient_engine.hpp"
 #include "dpsgd/privacy/per_example/layer_rule.hpp"
 #include "dpsgd/privacy/per_example/tapped_pass.hpp"
@@ -39,16 +40,17 @@ class MaterializeEngine final : public GradientEngine {
       capture.clear();
       sq_norms = torch::stack(sq, 1);
     }
-    torch::Tensor factors;
+    ClipFactors clip;
     {
       PhaseScope scope(clock, "clip_sum");
-      factors = context_.clipper->factors(sq_norms);
+      clip = clip_factors(*context_.clipper, sq_norms);
       for (std::size_t k = 0; k < grads.size(); ++k) {
+        grads[k] = zero_excluded(grads[k], clip);  // 0 * NaN would be NaN
         sums[k].add_(
-            weighted_example_sum(factors.select(1, static_cast<std::int64_t>(k)), grads[k]));
+            weighted_example_sum(clip.factors.select(1, static_cast<std::int64_t>(k)), grads[k]));
       }
     }
-    return {pass.losses, pass.scores, sq_norms.sum(1).sqrt(), factors};
+    return {pass.losses, pass.scores, sq_norms.sum(1).sqrt(), clip.factors};
   }
 
  private:
