@@ -1,5 +1,9 @@
 #include "dpsgd/accounting/budget.hpp"
 
+#include <limits>
+
+#include "dpsgd/accounting/accounting_error.hpp"
+
 namespace dpsgd::accounting {
 namespace {
 
@@ -8,7 +12,12 @@ double epsilon_after(const AccountantMaker& make, double sigma, double q, std::i
   if (steps == 0) return 0.0;
   auto accountant = make();
   accountant->step(sigma, q, steps);
-  return reported_epsilon(accountant->epsilon(delta));
+  try {
+    return reported_epsilon(accountant->epsilon(delta));
+  } catch (const AccountingError&) {
+    // An epsilon the accountant cannot certify is not within any budget.
+    return std::numeric_limits<double>::infinity();
+  }
 }
 
 }  // namespace

@@ -14,8 +14,9 @@
 
 namespace dpsgd::accounting {
 
-/// The largest n in [0, max_steps] whose epsilon at `delta` is <= max_epsilon.
-/// Errors of the accountant (a range it cannot answer) propagate.
+/// The largest n in [0, max_steps] whose epsilon at `delta` is <= max_epsilon. A
+/// step count the accountant refuses to answer for (AccountingError, e.g. PRV past
+/// its range) counts as over the budget.
 std::int64_t steps_within_budget(const AccountantMaker& make, double sigma, double q,
                                  std::int64_t max_steps, double delta, double max_epsilon);
 

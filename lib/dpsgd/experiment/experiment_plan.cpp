@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "dpsgd/accounting/accountant_registry.hpp"
+#include "dpsgd/accounting/accounting_error.hpp"
 #include "dpsgd/accounting/budget.hpp"
 #include "dpsgd/accounting/calibration.hpp"
 #include "dpsgd/config/config_json.hpp"
