@@ -169,7 +169,7 @@ json privacy_summary(const config::ExperimentConfig& c, const RunPlan& plan,
       {"max_grad_norm", c.privacy.clipping.max_grad_norm},
       {"sensitivity", dp.clipper().sensitivity()},
       {"microbatches", c.privacy.microbatches},
-      {"noise_source", c.privacy.secure_noise
+      {"noise_source", c.privacy.secure_rng
                            ? "secure (OS CSPRNG via getrandom; not bit-reproducible; Poisson "
                              "sampling still uses the seeded generator)"
                            : "seeded generator (reproducible; not for releasing models)"},
