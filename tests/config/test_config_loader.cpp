@@ -55,6 +55,18 @@ TEST_CASE("unknown keys are named with their section", "[config]") {
   REQUIRE_THAT(error_of(std::string(kBase) + "epochz: 3\n"), Catch::Contains("'epochz'"));
 }
 
+TEST_CASE("the old key privacy.secure_noise is refused, naming its replacement", "[config]") {
+  // Renamed, not aliased: secure_noise covered only the noise, secure_rng covers
+  // the sampler too (issue 13).
+  for (const char* value : {"true", "false"}) {
+    REQUIRE_THAT(error_of(kBase, {std::string("privacy.secure_noise=") + value}),
+                 Catch::Contains("exp.yaml") && Catch::Contains("privacy.secure_noise") &&
+                     Catch::Contains("secure_rng: true"));
+  }
+  REQUIRE_FALSE(parse_experiment_config(kBase, "exp.yaml").privacy.secure_rng);
+  REQUIRE_FALSE(parse_experiment_config(kBase, "exp.yaml").train.secure_rng);
+}
+
 TEST_CASE("wrong types and out-of-range values name key and value", "[config]") {
   REQUIRE_THAT(error_of(kBase, {"train.epochs=three"}),
                Catch::Contains("train.epochs") && Catch::Contains("three"));
@@ -121,12 +133,13 @@ TEST_CASE("clipping options are typed, and keys of other modes are refused", "[c
   const auto c = parse_experiment_config(
       kBase, "exp.yaml",
       {"privacy.clipping.mode=automatic", "privacy.clipping.per_layer=true",
-       "privacy.clipping.gamma=0.05", "privacy.microbatches=0", "privacy.secure_noise=true"});
+       "privacy.clipping.gamma=0.05", "privacy.microbatches=0", "privacy.secure_rng=true"});
   REQUIRE(c.privacy.clipping.mode == "automatic");
   REQUIRE(c.privacy.clipping.echo["per_layer"] == true);
   REQUIRE(c.privacy.clipping.echo["gamma"] == 0.05);
   REQUIRE_FALSE(c.privacy.clipping.needs.coordinate_masks);
-  REQUIRE(c.privacy.secure_noise);
+  REQUIRE(c.privacy.secure_rng);
+  REQUIRE(c.train.secure_rng);
   const auto rs = parse_experiment_config(
       kBase, "exp.yaml",
       {"privacy.clipping.mode=random_sparsification", "privacy.clipping.final_rate=0.8",

@@ -137,3 +137,10 @@ TEST_CASE("command-line errors exit with code 2", "[e2e][cli]") {
   CHECK(r.code == 2);
   CHECK(r.output.find("neither a subcommand") != std::string::npos);
 }
+
+TEST_CASE("the replaced key privacy.secure_noise exits with code 2", "[e2e][cli]") {
+  const auto r = run("run configs/smoke.yaml --set privacy.secure_noise=true --device cpu");
+  INFO(r.output);
+  CHECK(r.code == 2);
+  CHECK(r.output.find("privacy.secure_rng") != std::string::npos);
+}

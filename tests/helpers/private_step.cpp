@@ -41,7 +41,7 @@ std::shared_ptr<privacy::Clipper> make_clipper(const std::string& mode,
   facts.noise_multiplier = sigma;
   facts.steps_per_epoch = 4;
   facts.epochs = 3;
-  facts.seed = 77;
+  facts.run_seed = 77;
   return privacy::make_clipping_spec(mode, options).make(model, facts);
 }
 

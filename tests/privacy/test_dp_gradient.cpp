@@ -44,8 +44,10 @@ TEST_CASE("private step: q is batch / N, and only a Poisson sampler at that q pa
                       Catch::Contains("Poisson"));
   REQUIRE_THROWS_WITH(dp->check_sampler(data::PoissonSampler(400, 0.05, 1)),
                       Catch::Contains("q = 0.04"));
-  REQUIRE(data::make_sampler(data::Sampling::kPoisson, 400, 16, 1)->poisson_rate() == 0.04);
-  REQUIRE_FALSE(data::make_sampler(data::Sampling::kShuffle, 400, 16, 1)->poisson_rate());
+  REQUIRE(data::make_sampler(data::Sampling::kPoisson, 400, 16, util::RandomSource::seeded(1))
+              ->poisson_rate() == 0.04);
+  REQUIRE_FALSE(data::make_sampler(data::Sampling::kShuffle, 400, 16, util::RandomSource::seeded(1))
+                    ->poisson_rate());
   REQUIRE_THROWS_AS(f.dp(1.0, 500, 400), std::invalid_argument);  // q > 1
 }
 

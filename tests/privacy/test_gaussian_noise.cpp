@@ -5,7 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include "dpsgd/privacy/gaussian_noise.hpp"
-#include "dpsgd/privacy/secure_random.hpp"
+#include "dpsgd/util/secure_random.hpp"
 
 using namespace dpsgd;
 
@@ -31,8 +31,8 @@ TEST_CASE("Gaussian noise: right standard deviation, reproducible by seed", "[no
 }
 
 TEST_CASE("secure noise: right mean and variance, never repeats", "[noise][secure]") {
-  const auto a = privacy::secure_standard_normal(200001);
-  const auto b = privacy::secure_standard_normal(200001);
+  const auto a = util::secure_standard_normal(200001);
+  const auto b = util::secure_standard_normal(200001);
   REQUIRE(a.size(0) == 200001);
   REQUIRE_FALSE(torch::equal(a, b));
   REQUIRE(std::abs(a.mean().item<double>()) < 0.0112);            // ~5 standard errors

@@ -76,7 +76,7 @@ nlohmann::json privacy_json(const ExperimentConfig& c, double sigma) {
   privacy["engine"] = c.privacy.engine;
   privacy["clipping"] = c.privacy.clipping.echo;  // only the mode's keys: it reads back
   privacy["microbatches"] = c.privacy.microbatches;
-  privacy["secure_noise"] = c.privacy.secure_noise;
+  privacy["secure_rng"] = c.privacy.secure_rng;
   privacy["noise_multiplier"] = sigma;
   privacy["delta"] = c.privacy.delta;
   if (c.privacy.max_epsilon) privacy["max_epsilon"] = *c.privacy.max_epsilon;

@@ -78,6 +78,7 @@ ExperimentConfig from_yaml(const YAML::Node& root, const std::filesystem::path& 
   check_across_sections(c, file);
   c.train.seed = c.seed;
   c.train.delta = c.privacy.delta;
+  c.train.secure_rng = c.privacy.secure_rng;  // the trainer's sampler follows it
   return c;
 }
 

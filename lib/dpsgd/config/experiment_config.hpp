@@ -57,7 +57,10 @@ struct PrivacyConfig {
   std::string accountant = "rdp";  ///< accountant registry key
   accounting::AccountantOptions accountant_options;
   std::int64_t microbatches = 0;  ///< TF-Privacy-style microbatches; 0 = off
-  bool secure_noise = false;      ///< noise from the OS CSPRNG (not reproducible)
+  /// Every privacy-relevant draw (Poisson sampling, gradient noise, masks,
+  /// microbatch assignment, adaptive count noise) from the OS CSPRNG: not
+  /// reproducible; the setting for models that will be released.
+  bool secure_rng = false;
   /// privacy.max_epsilon: training stops before the step that would pass it
   /// (status budget_exhausted); nullopt: no budget guard.
   std::optional<double> max_epsilon;

@@ -86,7 +86,15 @@ void read_privacy_section(Section& top, ExperimentConfig& c) {
   }
   p.clipping = read_clipping(priv);
   priv.read_int("microbatches", p.microbatches, 0, "an integer >= 0 (0: off)");
-  priv.read("secure_noise", p.secure_noise, "true or false");
+  if (priv.has("secure_noise")) {
+    // Renamed, not aliased: the old key covered only the noise, and a config
+    // that still says it must not be read as if it meant the sampler too.
+    throw util::UserError(priv.file() + ": " + priv.key("secure_noise") +
+                          ": this key was replaced by privacy.secure_rng, which draws the "
+                          "Poisson sampling, the noise and every other privacy-relevant draw "
+                          "from the OS CSPRNG; write 'secure_rng: true' (or false) instead");
+  }
+  priv.read("secure_rng", p.secure_rng, "true or false");
   double max_epsilon = -1.0;
   priv.read_double(
       "max_epsilon", max_epsilon, [](double v) { return v > 0; }, "a number > 0");

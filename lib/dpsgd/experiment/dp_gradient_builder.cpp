@@ -6,6 +6,7 @@
 #include "dpsgd/train/trainer.hpp"
 #include "dpsgd/util/error.hpp"
 #include "dpsgd/util/logging.hpp"
+#include "dpsgd/util/random_source.hpp"
 #include "dpsgd/util/seeds.hpp"
 
 namespace dpsgd::experiment {
@@ -19,7 +20,8 @@ std::shared_ptr<privacy::Clipper> build_clipper(const config::ExperimentConfig& 
   facts.noise_multiplier = request.sigma;
   facts.steps_per_epoch = train::steps_per_epoch(request.train_size, c.train.batch_size);
   facts.epochs = c.train.epochs;
-  facts.seed = util::stream_seed(c.seed, util::SeedStream::kClipper);
+  facts.run_seed = c.seed;
+  facts.secure_rng = c.privacy.secure_rng;
   try {
     return c.privacy.clipping.make(checked, facts);
   } catch (const std::invalid_argument& e) {
@@ -44,10 +46,9 @@ std::unique_ptr<privacy::DpGradient> build_dp_gradient(
   options.microbatches = c.privacy.microbatches;
   options.engine = request.engine;
   options.seed = util::stream_seed(c.seed, util::SeedStream::kMicrobatchAssignment);
-  auto noise =
-      c.privacy.secure_noise
-          ? privacy::GaussianNoise::secure()
-          : privacy::GaussianNoise(util::stream_seed(c.seed, util::SeedStream::kNoise), device);
+  options.secure_rng = c.privacy.secure_rng;
+  privacy::GaussianNoise noise(
+      util::stream_source(c.seed, util::SeedStream::kNoise, c.privacy.secure_rng, device));
   auto accountant =
       accounting::accountant_registry().get(c.privacy.accountant)(c.privacy.accountant_options);
   try {

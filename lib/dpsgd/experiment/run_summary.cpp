@@ -36,10 +36,13 @@ json privacy_summary(const config::ExperimentConfig& c, const RunPlan& plan,
       {"max_grad_norm", c.privacy.clipping.max_grad_norm},
       {"sensitivity", dp.clipper().sensitivity()},
       {"microbatches", c.privacy.microbatches},
-      {"noise_source", c.privacy.secure_noise
-                           ? "secure (OS CSPRNG via getrandom; not bit-reproducible; Poisson "
-                             "sampling still uses the seeded generator)"
-                           : "seeded generator (reproducible; not for releasing models)"},
+      {"randomness", c.privacy.secure_rng
+                         ? "secure_rng: Poisson sampling, noise, masks, microbatch assignment and "
+                           "adaptive count noise from the OS CSPRNG (getrandom); not "
+                           "bit-reproducible; the setting for released models"
+                         : "seeded streams derived from the seed (reproducible research run; "
+                           "not for releasing models: the seed reveals the batches and the "
+                           "noise)"},
       {"engine", dp.engine_name()},
       {"noise_std", dp.noise_std()},
       {"target_epsilon", plan.target_epsilon ? json(*plan.target_epsilon) : json(nullptr)},

@@ -4,8 +4,6 @@
 #include <optional>
 #include <stdexcept>
 
-#include <ATen/CPUGeneratorImpl.h>
-
 #include "dpsgd/privacy/per_example/engine_choice.hpp"
 #include "dpsgd/privacy/per_example/engine_registry.hpp"
 #include "dpsgd/util/logging.hpp"
@@ -23,13 +21,17 @@ DpGradient::DpGradient(PrivateModel model, std::shared_ptr<const models::Objecti
       accountant_(std::move(accountant)),
       options_(options),
       sample_rate_(0.0),
-      assignment_generator_(at::detail::createCPUGenerator(options.seed)) {
+      assignment_(options.secure_rng ? util::RandomSource::secure()
+                                     : util::RandomSource::seeded(options.seed)) {
   if (options.noise_multiplier < 0.0) throw std::invalid_argument("noise multiplier < 0");
   if (options.expected_batch_size <= 0) throw std::invalid_argument("expected batch size <= 0");
   if (options.dataset_size < options.expected_batch_size) {
     throw std::invalid_argument("expected batch size larger than the data set (q > 1)");
   }
   if (!accountant_) throw std::invalid_argument("a private step needs an accountant");
+  if (options.secure_rng && !noise_.is_secure()) {
+    throw std::invalid_argument("secure_rng needs a secure noise source");
+  }
   // The clipper splits sigma between the gradient and any statistic it releases
   // (adaptive clipping); the accountant is told sigma, so the split must leave
   // the gradient at least that much noise, and finite.
@@ -84,8 +86,7 @@ void DpGradient::accumulate_microbatches(const torch::Tensor& x, const torch::Te
                                          std::vector<torch::Tensor>& sums, util::PhaseClock* clock,
                                          std::vector<ChunkStats>& out) {
   const std::int64_t m = options_.microbatches;
-  const auto assignment =
-      torch::randint(0, m, {x.size(0)}, assignment_generator_, torch::TensorOptions(torch::kLong));
+  const auto assignment = assignment_.randint(m, x.size(0));
   const auto order =
       std::get<1>(assignment.sort(std::optional<bool>(true), /*dim=*/0, /*descending=*/false))
           .to(x.device());
@@ -191,7 +192,7 @@ DpStepStats DpGradient::compute(const torch::Tensor& x, const torch::Tensor& y,
   const auto norms = gather_stats(parts, x, stats);
   add_noise_and_store(sums, stats, clock);
   clipper_->end_step(norms, static_cast<double>(options_.expected_batch_size),
-                     options_.noise_multiplier, noise_);
+                     options_.noise_multiplier);
   // The step is released: record it with exactly the sigma and q it was made with.
   accountant_->step(options_.noise_multiplier, sample_rate_, 1);
   ++step_;

@@ -44,6 +44,8 @@
 #include "dpsgd/privacy/per_example/gradient_engine.hpp"
 #include "dpsgd/privacy/private_model.hpp"
 #include "dpsgd/util/phase_clock.hpp"
+#include "dpsgd/util/random_source.hpp"
+#include "dpsgd/util/state_map.hpp"
 
 namespace dpsgd::privacy {
 
@@ -56,7 +58,10 @@ struct DpGradientOptions {
   std::int64_t microbatches = 0;         ///< m > 0: TF-Privacy-style microbatches
   /// Engine registry key or auto; resolved against the clipper by choose_engine.
   std::string engine = "auto";
-  std::uint64_t seed = 0;  ///< microbatch assignment stream
+  std::uint64_t seed = 0;  ///< the microbatch assignment's stream seed (seeded mode)
+  /// privacy.secure_rng: the microbatch assignment comes from the OS CSPRNG, and
+  /// the noise source handed in must be secure too (checked).
+  bool secure_rng = false;
 };
 
 /// What one step saw (sums over the drawn batch; nothing here is privatised:
@@ -116,6 +121,21 @@ class DpGradient {
   [[nodiscard]] double noise_multiplier() const { return options_.noise_multiplier; }
   [[nodiscard]] double sample_rate() const { return sample_rate_; }
   [[nodiscard]] const Clipper& clipper() const { return *clipper_; }
+  /// Steps taken so far.
+  [[nodiscard]] std::int64_t steps() const { return step_; }
+
+  /// The resumable state: the noise source ("noise/"), the microbatch assignment
+  /// source ("assignment/"), the clipper ("clipper/"), the step counter ("step"),
+  /// whether the sampler was checked ("poisson_checked") and the accountant's
+  /// history ("accountant": a list of {noise_multiplier, sample_rate, steps}).
+  [[nodiscard]] util::StateMap state() const;
+  /// Restores a state() into a fresh private step: its accountant must have
+  /// recorded nothing; the saved segments are replayed through
+  /// Accountant::step, and the resulting history must equal the saved one.
+  /// Call check_sampler() first: load_state keeps that check (and clears it
+  /// when the saved run had none). Throws std::runtime_error when the state
+  /// does not fit (a seeded/secure mismatch, a different history).
+  void load_state(const util::StateMap& state);
 
  private:
   std::vector<ChunkStats> accumulate(const torch::Tensor& x, const torch::Tensor& y,
@@ -138,7 +158,7 @@ class DpGradient {
   std::unique_ptr<accounting::Accountant> accountant_;
   DpGradientOptions options_;
   double sample_rate_;
-  at::Generator assignment_generator_;
+  util::RandomSource assignment_;
   std::int64_t step_ = 0;
   bool poisson_checked_ = false;
 };

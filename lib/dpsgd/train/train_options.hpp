@@ -13,6 +13,8 @@ struct TrainOptions {
   std::int64_t eval_batch_size = 2048;
   data::Sampling sampling = data::Sampling::kPoisson;
   std::uint64_t seed = 0;
+  /// privacy.secure_rng: batches drawn from the OS CSPRNG, not the seeded stream.
+  bool secure_rng = false;
   /// YAML data.augment.hflip: each drawn training example (image and mask) is
   /// flipped left-right with probability 1/2, independently, from a seeded stream.
   bool augment_hflip = false;

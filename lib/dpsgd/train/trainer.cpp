@@ -97,7 +97,8 @@ class EpochLoop {
         total_steps_(per_epoch_ * options.epochs),
         sampler_(
             data::make_sampler(options.sampling, parts.train.size(), options.batch_size,
-                               util::stream_seed(options.seed, util::SeedStream::kBatchSampling))),
+                               util::stream_source(options.seed, util::SeedStream::kBatchSampling,
+                                                   options.secure_rng))),
         // Augmentation has its own stream, so switching it on does not change the
         // batches the Poisson sampler draws.
         augment_rng_(at::make_generator<at::CPUGeneratorImpl>(

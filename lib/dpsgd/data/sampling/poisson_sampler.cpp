@@ -3,8 +3,7 @@
 #include <cmath>
 #include <stdexcept>
 #include <string>
-
-#include <ATen/CPUGeneratorImpl.h>
+#include <utility>
 
 namespace dpsgd::data {
 namespace {
@@ -28,22 +27,32 @@ double checked_rate(double sample_rate) {
 
 }  // namespace
 
-PoissonSampler::PoissonSampler(std::int64_t dataset_size, double sample_rate, std::uint64_t seed)
+PoissonSampler::PoissonSampler(std::int64_t dataset_size, double sample_rate,
+                               util::RandomSource source)
     : dataset_size_(checked_size(dataset_size)),
       sample_rate_(checked_rate(sample_rate)),
-      generator_(at::detail::createCPUGenerator(seed)) {}
+      source_(std::move(source)) {}
 
 torch::Tensor PoissonSampler::next() {
   // One uniform draw per example, in float64 so that P(u < q) is q to within
   // 2^-53; float32 would round q to 24 bits.
-  const auto uniforms =
-      at::rand({dataset_size_}, generator_, torch::TensorOptions().dtype(torch::kFloat64));
+  const auto uniforms = source_.uniform(dataset_size_);
   // nonzero() returns indices in increasing order, already int64.
   return (uniforms < sample_rate_).nonzero().flatten();
 }
 
 std::int64_t PoissonSampler::expected_batch_size() const {
   return std::llround(sample_rate_ * static_cast<double>(dataset_size_));
+}
+
+util::StateMap PoissonSampler::state() const {
+  util::StateMap out;
+  out.put("source", source_.state());
+  return out;
+}
+
+void PoissonSampler::load_state(const util::StateMap& state) {
+  source_.load_state(state.child("source"));
 }
 
 }  // namespace dpsgd::data

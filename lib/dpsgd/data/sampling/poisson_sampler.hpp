@@ -12,9 +12,13 @@
 // batches, or reshuffle the examples into fixed-size batches, since that is a
 // different mechanism the accountant does not cover.
 //
-// Draws come from this sampler's own CPU generator seeded at construction, never
-// from torch's global generator, so the sequence of batches depends only on
-// (n, q, seed) and not on how much randomness model code consumed.
+// Draws come from this sampler's own random source (util/random_source.hpp):
+// seeded from the run's batch-sampling stream, never torch's global generator,
+// so the sequence of batches depends only on (n, q, stream) and not on how much
+// randomness model code or augmentation consumed; or the OS CSPRNG
+// (privacy.secure_rng), which the guarantee needs when the seed may be known:
+// anyone who can replay the seeded stream knows every batch, and the
+// amplification by subsampling that the accountant counts on is gone.
 #include <cstdint>
 
 #include <torch/torch.h>
@@ -26,7 +30,10 @@ namespace dpsgd::data {
 class PoissonSampler final : public BatchSampler {
  public:
   /// Throws std::invalid_argument unless dataset_size > 0 and 0 < sample_rate <= 1.
-  PoissonSampler(std::int64_t dataset_size, double sample_rate, std::uint64_t seed);
+  PoissonSampler(std::int64_t dataset_size, double sample_rate, util::RandomSource source);
+  /// Seeded with `seed` on the CPU (tests).
+  PoissonSampler(std::int64_t dataset_size, double sample_rate, std::uint64_t seed)
+      : PoissonSampler(dataset_size, sample_rate, util::RandomSource::seeded(seed)) {}
 
   /// Next batch: an int64 CPU tensor of sorted, distinct indices in [0, n).
   torch::Tensor next() override;
@@ -37,11 +44,14 @@ class PoissonSampler final : public BatchSampler {
   /// round(q * n), the mean batch size; for logs and memory planning only, the
   /// actual batches vary around it.
   std::int64_t expected_batch_size() const;
+  /// The source's state under "source/".
+  [[nodiscard]] util::StateMap state() const override;
+  void load_state(const util::StateMap& state) override;
 
  private:
   std::int64_t dataset_size_;
   double sample_rate_;
-  at::Generator generator_;
+  util::RandomSource source_;
 };
 
 }  // namespace dpsgd::data

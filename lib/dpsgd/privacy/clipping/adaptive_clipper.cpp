@@ -4,18 +4,22 @@
 #include <cmath>
 #include <limits>
 #include <stdexcept>
+#include <utility>
 
 #include "dpsgd/util/logging.hpp"
+#include "dpsgd/util/random_source.hpp"
+#include "dpsgd/util/seeds.hpp"
 
 namespace dpsgd::privacy {
 
 AdaptiveClipper::AdaptiveClipper(const AdaptiveClippingOptions& options, double expected_batch_size,
-                                 double sigma)
+                                 double sigma, GaussianNoise count_noise)
     : options_(options),
       threshold_(options.initial_threshold),
       count_noise_std_(options.count_noise_std > 0.0 ? options.count_noise_std
                                                      : expected_batch_size / 20.0),
-      last_fraction_(std::numeric_limits<double>::quiet_NaN()) {
+      last_fraction_(std::numeric_limits<double>::quiet_NaN()),
+      count_noise_(std::move(count_noise)) {
   if (!(threshold_ > 0.0) || !std::isfinite(threshold_)) {
     throw std::invalid_argument("adaptive clipping: the initial max_grad_norm must be > 0");
   }
@@ -48,8 +52,8 @@ torch::Tensor AdaptiveClipper::factors(const torch::Tensor& sq_norms) const {
   return (threshold_ / norms).clamp_max(1.0).expand_as(sq_norms);
 }
 
-void AdaptiveClipper::end_step(const torch::Tensor& norms, double expected_batch_size, double sigma,
-                               GaussianNoise& noise) {
+void AdaptiveClipper::end_step(const torch::Tensor& norms, double expected_batch_size,
+                               double sigma) {
   torch::NoGradGuard no_grad;
   const double half = 0.5;
   double centred = 0.0;
@@ -58,10 +62,24 @@ void AdaptiveClipper::end_step(const torch::Tensor& norms, double expected_batch
   }
   // With sigma = 0 the run claims no privacy, and the count is exact like the gradient.
   const double count_std = sigma > 0.0 ? count_noise_std_ : 0.0;
-  const double z =
-      noise.sample({1}, 1.0, norms.options().dtype(torch::kFloat64)).cpu().item<double>();
+  const double z = count_noise_.sample({1}, 1.0, torch::kFloat64).item<double>();
   last_fraction_ = (centred + count_std * z) / expected_batch_size + half;
   threshold_ *= std::exp(-options_.learning_rate * (last_fraction_ - options_.target_quantile));
+}
+
+util::StateMap AdaptiveClipper::state() const {
+  util::StateMap out;
+  const auto f64 = torch::TensorOptions().dtype(torch::kFloat64);
+  out.tensors["threshold"] = torch::full({}, threshold_, f64);
+  out.tensors["last_fraction"] = torch::full({}, last_fraction_, f64);
+  out.put("count_noise", count_noise_.state());
+  return out;
+}
+
+void AdaptiveClipper::load_state(const util::StateMap& state) {
+  threshold_ = state.tensor("threshold").to(torch::kFloat64).item<double>();
+  last_fraction_ = state.tensor("last_fraction").to(torch::kFloat64).item<double>();
+  count_noise_.load_state(state.child("count_noise"));
 }
 
 std::vector<std::pair<std::string, double>> AdaptiveClipper::log_values() const {
@@ -90,8 +108,11 @@ ClippingMode adaptive_clipping_mode() {
             if (o.count_noise_std > 0) spec.echo["count_noise_std"] = o.count_noise_std;
             spec.make = [o](const PrivateModel&,
                             const ClippingRunFacts& run) -> std::shared_ptr<Clipper> {
-              return std::make_shared<AdaptiveClipper>(o, run.expected_batch_size,
-                                                       run.noise_multiplier);
+              // The count noise is CPU (one scalar per step) and has a stream of its own.
+              auto count_noise = GaussianNoise(util::stream_source(
+                  run.run_seed, util::SeedStream::kAdaptiveCountNoise, run.secure_rng));
+              return std::make_shared<AdaptiveClipper>(
+                  o, run.expected_batch_size, run.noise_multiplier, std::move(count_noise));
             };
             return spec;
           }};

@@ -18,8 +18,11 @@
 // reported is the one the whole step earned. This needs 2 sigma_b > sigma.
 // C_{t+1} depends on the data only through the noisy b_t, so using it later is
 // post-processing. Defaults follow the paper: gamma 0.5, eta_C 0.2, sigma_b = qN/20.
+// The count's noise comes from the clipper's own source (stream
+// kAdaptiveCountNoise, or the OS CSPRNG), independent of the gradient's noise.
 #include "dpsgd/privacy/clipping/clipper.hpp"
 #include "dpsgd/privacy/clipping/clipping_mode.hpp"
+#include "dpsgd/privacy/gaussian_noise.hpp"
 
 namespace dpsgd::privacy {
 
@@ -33,14 +36,19 @@ struct AdaptiveClippingOptions {
 class AdaptiveClipper final : public Clipper {
  public:
   /// Throws std::invalid_argument on a bad option or when 2 sigma_b <= sigma.
-  AdaptiveClipper(const AdaptiveClippingOptions& options, double expected_batch_size, double sigma);
+  /// `count_noise` draws the count's N(0, 1) variates.
+  AdaptiveClipper(const AdaptiveClippingOptions& options, double expected_batch_size, double sigma,
+                  GaussianNoise count_noise);
   [[nodiscard]] torch::Tensor factors(const torch::Tensor& sq_norms) const override;
   [[nodiscard]] double sensitivity() const override { return threshold_; }
   [[nodiscard]] std::string name() const override { return "adaptive"; }
   [[nodiscard]] double gradient_noise_multiplier(double sigma) const override;
   [[nodiscard]] ClippingNeeds needs() const override { return {false, true}; }
-  void end_step(const torch::Tensor& norms, double expected_batch_size, double sigma,
-                GaussianNoise& noise) override;
+  void end_step(const torch::Tensor& norms, double expected_batch_size, double sigma) override;
+  /// "threshold" and "last_fraction" as float64 scalar tensors (exact), and the
+  /// count noise's source under "count_noise/".
+  [[nodiscard]] util::StateMap state() const override;
+  void load_state(const util::StateMap& state) override;
   [[nodiscard]] std::vector<std::pair<std::string, double>> log_values() const override;
 
   [[nodiscard]] double threshold() const { return threshold_; }
@@ -53,6 +61,7 @@ class AdaptiveClipper final : public Clipper {
   double threshold_;
   double count_noise_std_;
   double last_fraction_;
+  GaussianNoise count_noise_;
 };
 
 /// YAML mode `adaptive`: keys max_grad_norm (the initial C), target_quantile,

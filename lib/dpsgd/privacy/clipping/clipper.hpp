@@ -11,7 +11,10 @@
 //
 // Clippers may carry state across steps (the adaptive threshold, the
 // sparsification mask); DpGradient drives it through begin_step/end_step, and
-// every random choice a clipper makes comes from generators seeded by the run.
+// every random choice a clipper makes comes from its own random source (a
+// stream of the run's seed, or the OS CSPRNG under privacy.secure_rng), never
+// from the gradient noise's source. state()/load_state() carry that state
+// across a checkpoint.
 #include <cstdint>
 #include <string>
 #include <utility>
@@ -19,7 +22,7 @@
 
 #include <torch/torch.h>
 
-#include "dpsgd/privacy/gaussian_noise.hpp"
+#include "dpsgd/util/state_map.hpp"
 
 namespace dpsgd::privacy {
 
@@ -62,9 +65,14 @@ class Clipper {
   [[nodiscard]] virtual double gradient_noise_multiplier(double sigma) const { return sigma; }
   /// Called after the step's noise was drawn, with every example's (masked)
   /// whole-model norm before clipping; stateful clippers update here and draw
-  /// any noise they need from `noise`.
+  /// any noise they need from their own source.
   virtual void end_step(const torch::Tensor& /*norms*/, double /*expected_batch_size*/,
-                        double /*sigma*/, GaussianNoise& /*noise*/) {}
+                        double /*sigma*/) {}
+  /// Everything the clipper carries across steps (empty for stateless clippers),
+  /// so that a clipper restored by load_state() continues exactly.
+  [[nodiscard]] virtual util::StateMap state() const { return {}; }
+  /// Restores a state(); throws std::runtime_error when it does not fit.
+  virtual void load_state(const util::StateMap& /*state*/) {}
   /// Values worth a column in the per-step metrics (e.g. the current threshold).
   [[nodiscard]] virtual std::vector<std::pair<std::string, double>> log_values() const {
     return {};

@@ -24,7 +24,10 @@ struct ClippingRunFacts {
   double noise_multiplier = 0.0;     ///< the accountant's sigma
   std::int64_t steps_per_epoch = 1;
   std::int64_t epochs = 1;
-  std::uint64_t seed = 0;  ///< for the clipper's own random choices
+  /// The run seed: a clipper derives its own stream from it (util/seeds.hpp).
+  std::uint64_t run_seed = 0;
+  /// privacy.secure_rng: the clipper's random choices come from the OS CSPRNG.
+  bool secure_rng = false;
 };
 
 using ClipperMaker =

@@ -4,9 +4,8 @@
 #include <cmath>
 #include <stdexcept>
 
-#include <ATen/CPUGeneratorImpl.h>
-
 #include "dpsgd/privacy/clipping/layer_thresholds.hpp"
+#include "dpsgd/util/random_source.hpp"
 #include "dpsgd/util/seeds.hpp"
 
 namespace dpsgd::privacy {
@@ -31,8 +30,8 @@ double SparsificationSchedule::rate(std::int64_t p) const {
 RandomSparsificationClipper::RandomSparsificationClipper(std::unique_ptr<Clipper> base,
                                                          SparsificationSchedule schedule,
                                                          const std::vector<torch::Tensor>& params,
-                                                         std::uint64_t seed)
-    : base_(std::move(base)), schedule_(schedule), seed_(seed) {
+                                                         std::uint64_t seed, bool secure)
+    : base_(std::move(base)), schedule_(schedule), seed_(seed), secure_(secure) {
   if (!(schedule_.final_rate >= 0.0 && schedule_.final_rate < 1.0)) {
     throw std::invalid_argument("random sparsification: final_rate must be in [0, 1)");
   }
@@ -58,19 +57,45 @@ void RandomSparsificationClipper::redraw(double rate) {
   const auto dropped = static_cast<std::int64_t>(std::floor(rate * static_cast<double>(total)));
   auto flat = torch::ones({total}, torch::kFloat32);
   if (dropped > 0) {
-    // The mask of a period depends only on (seed, period), not on the draws
-    // before it, so a resumed run redraws the same masks.
-    auto generator = at::detail::createCPUGenerator(
-        util::substream_seed(seed_, static_cast<std::uint64_t>(period_)));
-    const auto perm = torch::randperm(total, generator, torch::kLong);
+    // A seeded mask of a period depends only on (seed, period), not on the
+    // draws before it, so a resumed run redraws the same masks.
+    auto source = secure_ ? util::RandomSource::secure()
+                          : util::RandomSource::seeded(
+                                util::substream_seed(seed_, static_cast<std::uint64_t>(period_)));
+    const auto perm = source.randperm(total);
     flat.index_fill_(0, perm.narrow(0, 0, dropped), 0.0);
   }
+  set_masks(flat);
+}
+
+void RandomSparsificationClipper::set_masks(const torch::Tensor& flat) {
   masks_.clear();
   std::int64_t offset = 0;
   for (const auto& p : params_) {
     masks_.push_back(flat.narrow(0, offset, p.numel()).view(p.sizes()).to(p.options()));
     offset += p.numel();
   }
+}
+
+util::StateMap RandomSparsificationClipper::state() const {
+  util::StateMap out;
+  out.values["period"] = period_;
+  std::vector<torch::Tensor> flat;
+  for (const auto& m : masks_) flat.push_back(m.detach().flatten().cpu() != 0);
+  out.tensors["kept"] = torch::cat(flat);
+  return out;
+}
+
+void RandomSparsificationClipper::load_state(const util::StateMap& state) {
+  const auto& kept = state.tensor("kept");
+  std::int64_t total = 0;
+  for (const auto& p : params_) total += p.numel();
+  if (kept.numel() != total) {
+    throw std::runtime_error("the saved sparsification mask does not fit this model");
+  }
+  period_ = state.value("period").get<std::int64_t>();
+  rate_ = schedule_.rate(period_);
+  set_masks(kept.to(torch::kFloat32));
 }
 
 std::vector<std::pair<std::string, double>> RandomSparsificationClipper::log_values() const {
@@ -97,7 +122,8 @@ ClippingMode random_sparsification_clipping_mode() {
                             const ClippingRunFacts& run) -> std::shared_ptr<Clipper> {
               SparsificationSchedule schedule{final_rate, refresh, run.steps_per_epoch, run.epochs};
               return std::make_shared<RandomSparsificationClipper>(
-                  make_norm_clipper(c, layers, model), schedule, model.params, run.seed);
+                  make_norm_clipper(c, layers, model), schedule, model.params,
+                  util::stream_seed(run.run_seed, util::SeedStream::kClipper), run.secure_rng);
             };
             return spec;
           }};

@@ -20,7 +20,9 @@
 // and the dropped coordinates of the release are constant 0. The step is the
 // Gaussian mechanism with multiplier sigma on the kept subspace, so epsilon is
 // exactly that of dense DP-SGD with the same sigma and q (Zhu & Blaschko, Sec. 4).
-// Masks come from a generator seeded by (run seed, period): a rerun repeats them.
+// Masks come from a generator seeded by (clipper stream, period): a rerun repeats
+// them. Under privacy.secure_rng they come from the OS CSPRNG instead (the
+// masks are public, but a mask predictable from the seed is not needed).
 #include <cstdint>
 #include <memory>
 #include <vector>
@@ -45,8 +47,11 @@ struct SparsificationSchedule {
 class RandomSparsificationClipper final : public Clipper {
  public:
   /// `params` gives the shapes, dtypes and device of the masks.
+  /// Masks of period p come from stream substream_seed(seed, p), or from the OS
+  /// CSPRNG when `secure`.
   RandomSparsificationClipper(std::unique_ptr<Clipper> base, SparsificationSchedule schedule,
-                              const std::vector<torch::Tensor>& params, std::uint64_t seed);
+                              const std::vector<torch::Tensor>& params, std::uint64_t seed,
+                              bool secure = false);
   [[nodiscard]] torch::Tensor factors(const torch::Tensor& sq_norms) const override {
     return base_->factors(sq_norms);
   }
@@ -60,14 +65,22 @@ class RandomSparsificationClipper final : public Clipper {
   [[nodiscard]] std::vector<std::pair<std::string, double>> log_values() const override;
 
   [[nodiscard]] double current_rate() const { return rate_; }
+  /// "period" and the current mask ("kept", bool over the flattened
+  /// parameters): a restored clipper uses the same mask for the rest of the
+  /// period, and the next period's mask is drawn as in an uninterrupted run.
+  [[nodiscard]] util::StateMap state() const override;
+  void load_state(const util::StateMap& state) override;
 
  private:
   void redraw(double rate);
+  /// Splits a flat 0/1 mask over the parameters (their shapes and options).
+  void set_masks(const torch::Tensor& flat);
 
   std::unique_ptr<Clipper> base_;
   SparsificationSchedule schedule_;
   std::vector<torch::Tensor> params_;  ///< for shapes and options only
   std::uint64_t seed_;
+  bool secure_;
   std::vector<torch::Tensor> masks_;
   std::int64_t period_ = -1;
   double rate_ = 0.0;
