@@ -60,7 +60,7 @@ struct LoadedData {
 
 LoadedData load_data(const config::ExperimentConfig& c, const torch::Device& device) {
   const auto& factory = data::dataset_registry().get(c.data.name);
-  data::DatasetOptions options{c.data.root, c.data.segmentation};
+  data::DatasetOptions options{c.data.root, c.data.segmentation, c.model.options.num_classes};
   LoadedData out{factory(options, data::DatasetSplit::kTrain),
                  factory(options, data::DatasetSplit::kVal),
                  factory(options, data::DatasetSplit::kTest)};
@@ -101,12 +101,20 @@ std::vector<RunPlan> plan_runs(const config::ExperimentConfig& c, std::int64_t t
   std::vector<RunPlan> plans;
   if (!c.privacy.target_epsilons.empty()) {
     const double q = data::poisson_sample_rate(c.train.batch_size, train_size);
-    const std::int64_t steps =
-        train::steps_per_epoch(train_size, c.train.batch_size) * c.train.epochs;
+    std::int64_t steps = 0;
+    try {
+      steps = train::total_steps(train_size, c.train.batch_size, c.train.epochs);
+    } catch (const std::overflow_error& e) {
+      throw util::UserError(util::cat(c.source.string(), ": train.epochs: '", c.train.epochs,
+                                      "' is invalid: ", e.what(), "; use fewer epochs"));
+    }
+    const auto ids = make_run_ids("eps", c.privacy.target_epsilons,
+                                  c.source.string() + ": privacy.target_epsilon");
     const auto& factory = accounting::accountant_registry().get(c.privacy.accountant);
     const auto options = c.privacy.accountant_options;
     const accounting::AccountantMaker make = [&] { return factory(options); };
-    for (double target : c.privacy.target_epsilons) {
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+      const double target = c.privacy.target_epsilons[i];
       double sigma = 0;
       try {
         sigma = accounting::calibrate_sigma(make, target, q, steps, c.privacy.delta);
@@ -117,14 +125,15 @@ std::vector<RunPlan> plan_runs(const config::ExperimentConfig& c, std::int64_t t
       util::log::info(util::cat("target epsilon ", target, ": noise multiplier ", sigma, " (q ", q,
                                 ", ", steps, " steps, delta ", c.privacy.delta, ", ",
                                 c.privacy.accountant, ")"));
-      char id[64];
-      std::snprintf(id, sizeof(id), "eps-%g", target);
-      plans.push_back({id, sigma, target});
+      plans.push_back({ids[i], sigma, target});
     }
     return plans;
   }
-  for (double sigma : c.privacy.noise_multipliers) {
-    plans.push_back({make_run_id(c.privacy.enabled, sigma), sigma, std::nullopt});
+  if (!c.privacy.enabled) return {{make_run_id(false, 0.0), 0.0, std::nullopt}};
+  const auto ids = make_run_ids("sigma", c.privacy.noise_multipliers,
+                                c.source.string() + ": privacy.noise_multiplier");
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    plans.push_back({ids[i], c.privacy.noise_multipliers[i], std::nullopt});
   }
   return plans;
 }
