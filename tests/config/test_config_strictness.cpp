@@ -92,9 +92,11 @@ TEST_CASE("strict YAML: a quote never closed is an error", "[config][strict]") {
   CHECK_THAT(error_of(kBase, {"name='abc\n"}), Contains("--set") && Contains("never closed"));
   // Closed quotes with their escapes are fine.
   const auto c = parse_experiment_config(
-      "data: {name: fashion_mnist}\nname: 'it''s \"x\"'\nmodel: {name: \"tanh_cnn\"}\n", "e.yaml");
+      "data: {name: fashion_mnist}\nname: 'it''s \"x\"'\nmodel: {name: \"tanh_cnn\"}\n"
+      "privacy: {enabled: false}\n",
+      "e.yaml");
   CHECK(c.name == "it's \"x\"");
-  CHECK(parse_experiment_config("data: {name: fashion_mnist}\nname: \"a\\\"b\"\n", "e.yaml").name ==
+  CHECK(parse_experiment_config("privacy: {enabled: false}\nname: \"a\\\"b\"\n", "e.yaml").name ==
         "a\"b");
 }
 

@@ -67,7 +67,9 @@ TEST_CASE("strict config input exits with code 2 and names what to fix", "[e2e][
   CHECK(r.code == 2);
   CHECK_THAT(r.output, Contains("second YAML document"));
 
-  write_text(dir / "quote.yaml", smoke + "name: 'smoke\n");
+  std::string quote = smoke;
+  quote.replace(quote.find("name: smoke"), 11, "name: 'smoke");
+  write_text(dir / "quote.yaml", quote);
   r = run_dpsgd((dir / "quote.yaml").string() + " --out " + out.string());
   CHECK(r.code == 2);
   CHECK_THAT(r.output, Contains("never closed"));

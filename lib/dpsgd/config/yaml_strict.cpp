@@ -87,8 +87,8 @@ class Checker {
     const auto pos = static_cast<std::size_t>(mark.pos);
     if (pos >= text_.size() || (text_[pos] != '\'' && text_[pos] != '"')) return;
     if (quote_closes(text_, pos)) return;
-    throw UserError(source_ + ": " + (path.empty() ? "(top level)" : path) + ": the quote " +
-                    text_[pos] + " opened at " + where(mark) +
+    throw UserError(source_ + ": " + (path.empty() ? "(top level)" : "key '" + path + "'") +
+                    ": the quote " + text_[pos] + " opened at " + where(mark) +
                     " is never closed (the value would run to the end of the text): add the "
                     "closing " +
                     text_[pos]);
