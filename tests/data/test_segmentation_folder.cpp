@@ -58,7 +58,7 @@ TEST_CASE("Duke OCT: sizes, 9 classes after the study's mapping, nearest-neighbo
   o.label_map.clear();
   const auto raw = data::load_segmentation_folder(kOct, "val", o, "oct");
   const auto source_labels =
-      labels_of(data::read_image_file(kOct / "val" / "masks" / "Subject_07_00.png"));
+      labels_of(data::read_mask_file(kOct / "val" / "masks" / "Subject_07_00.png"));
   const auto resized_labels = labels_of(raw.targets[0]);
   for (auto l : resized_labels) REQUIRE(source_labels.count(l) == 1);
   REQUIRE(labels_of(raw.targets).count(9) == 1);  // fluid exists in the val subjects
@@ -92,7 +92,7 @@ TEST_CASE("segmentation folder: hand-made images, exact values at full size, cle
   o.image_size = {0, 0};  // keep the file's size: values must be exactly the file's
   const auto ds = data::load_segmentation_folder(root, "train", o, "t");
   const auto img = data::read_image_file(src_img).to(torch::kFloat32);
-  const auto mask = data::read_image_file(src_mask).to(torch::kLong);
+  const auto mask = data::read_mask_file(src_mask).to(torch::kLong);
   REQUIRE(torch::equal(ds.inputs[0], img));
   REQUIRE(torch::equal(ds.targets[0], mask[0]));
 

@@ -2,6 +2,8 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "dpsgd/util/utf8.hpp"
+
 namespace dpsgd::config {
 namespace {
 
@@ -91,7 +93,8 @@ nlohmann::json data_json(const ExperimentConfig& c) {
                          {"val_size", c.data.val_size},
                          {"test_size", c.data.test_size},
                          {"augment", {{"hflip", c.train.augment_hflip}}}};
-  if (!c.data.root.empty()) data["root"] = c.data.root;
+  // A path is any bytes; JSON needs UTF-8 (dump throws otherwise).
+  if (!c.data.root.empty()) data["root"] = util::valid_utf8(c.data.root);
   if (c.data.name == "segmentation_folder") {
     const auto& seg = c.data.segmentation;
     data["image_size"] = {seg.image_size[0], seg.image_size[1]};
@@ -118,7 +121,7 @@ nlohmann::json loss_json(const ExperimentConfig& c) {
 
 nlohmann::json run_config_json(const ExperimentConfig& c, double sigma) {
   return {
-      {"name", c.name},
+      {"name", util::valid_utf8(c.name)},
       {"seed", c.seed},
       {"device", device_name(c.device)},
       {"data", data_json(c)},

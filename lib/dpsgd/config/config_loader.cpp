@@ -13,6 +13,7 @@
 #include "dpsgd/config/sections.hpp"
 #include "dpsgd/config/yaml_overrides.hpp"
 #include "dpsgd/config/yaml_section.hpp"
+#include "dpsgd/config/yaml_strict.hpp"
 #include "dpsgd/util/error.hpp"
 
 namespace dpsgd::config {
@@ -83,12 +84,7 @@ ExperimentConfig from_yaml(const YAML::Node& root, const std::filesystem::path& 
 }
 
 YAML::Node load_root(const std::string& yaml_text, const std::filesystem::path& source) {
-  YAML::Node root;
-  try {
-    root = YAML::Load(yaml_text);
-  } catch (const YAML::ParserException& e) {
-    throw UserError(source.string() + ": not valid YAML: " + e.what());
-  }
+  YAML::Node root = load_yaml_strict(yaml_text, source.string());
   if (!root || root.IsNull()) root = YAML::Node(YAML::NodeType::Map);
   return root;
 }

@@ -38,15 +38,17 @@ void read_segmentation_keys(Section& data, DataConfig& out) {
     return values;
   };
   if (data.has("image_size")) {
-    // 16: the U-Nets pool four times; 0 (both): keep the files' size.
+    // 16: the U-Nets pool four times; 0 (both): keep the files' size. The
+    // upper bound keeps sizes (and their products) far from int64 overflow.
+    constexpr double kMaxSide = 16384;
     const std::string expected =
-        "[height, width] or one number (square), each an integer >= 16, or [0, 0] to keep the "
-        "files' size";
+        "[height, width] or one number (square), each an integer in [16, 16384], or [0, 0] to "
+        "keep the files' size";
     const auto v = numbers("image_size", expected);
     if (v.size() > 2) data.fail(data.key("image_size"), render(data.get("image_size")), expected);
     const bool keep = v.front() == 0 && v.back() == 0;
     for (double x : v) {
-      if ((!keep && x < 16) || x != std::floor(x)) {
+      if ((!keep && x < 16) || x > kMaxSide || x != std::floor(x)) {
         data.fail(data.key("image_size"), render(data.get("image_size")), expected);
       }
     }

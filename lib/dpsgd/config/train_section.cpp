@@ -81,15 +81,22 @@ void read_optimizer(Section& train, ExperimentConfig& c) {
   opt.finish();
 }
 
+// Upper bounds that keep the step arithmetic (steps per epoch times epochs,
+// batch sizes times per-example sizes) far from int64 overflow; no real run
+// comes near them.
+constexpr std::int64_t kMaxEpochs = 1000000;
+constexpr std::int64_t kMaxBatch = 1000000000;
+
 }  // namespace
 
 void read_train_section(Section& top, ExperimentConfig& c) {
   Section train(top.get("train"), "train", top.file());
-  train.read_int("epochs", c.train.epochs, 1, "an integer >= 1");
-  train.read_int("batch_size", c.train.batch_size, 1, "an integer >= 1");
-  train.read_int("physical_batch_size", c.train.physical_batch_size, 0,
-                 "an integer >= 0 (0 = whole batch)");
-  train.read_int("eval_batch_size", c.train.eval_batch_size, 1, "an integer >= 1");
+  train.read_int("epochs", c.train.epochs, 1, kMaxEpochs, "an integer in [1, 1000000]");
+  train.read_int("batch_size", c.train.batch_size, 1, kMaxBatch, "an integer in [1, 1e9]");
+  train.read_int("physical_batch_size", c.train.physical_batch_size, 0, kMaxBatch,
+                 "an integer in [0, 1e9] (0 = whole batch)");
+  train.read_int("eval_batch_size", c.train.eval_batch_size, 1, kMaxBatch,
+                 "an integer in [1, 1e9]");
   std::string sampling = "poisson";
   train.read("sampling", sampling, "poisson or shuffle");
   if (sampling != "poisson" && sampling != "shuffle") {

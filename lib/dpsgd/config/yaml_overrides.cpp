@@ -3,6 +3,7 @@
 #include <sstream>
 #include <vector>
 
+#include "dpsgd/config/yaml_strict.hpp"
 #include "dpsgd/util/error.hpp"
 
 namespace dpsgd::config {
@@ -13,12 +14,15 @@ void apply_override(YAML::Node& root, const std::string& assignment, const std::
     throw util::UserError("--set '" + assignment + "': expected KEY=VALUE, e.g. train.epochs=3");
   }
   const std::string path = assignment.substr(0, eq);
-  YAML::Node value;
-  try {
-    value = YAML::Load(assignment.substr(eq + 1));
-  } catch (const YAML::Exception& e) {
-    throw util::UserError("--set '" + assignment + "': value is not valid YAML: " + e.what());
+  const std::string text = assignment.substr(eq + 1);
+  if (text.find_first_not_of(" \t") == std::string::npos) {
+    // An empty value is usually a shell variable that expanded to nothing; it
+    // would silently mean null (the default), so it must be spelled out.
+    throw util::UserError("--set '" + assignment + "': the value is empty; write " + path +
+                          "=null to remove the key (use its default), or " + path +
+                          "=\"\" for an empty string");
   }
+  const YAML::Node value = load_yaml_strict(text, "--set '" + assignment + "'");
   set_path(root, path, value, "--set '" + assignment + "'", file);
 }
 

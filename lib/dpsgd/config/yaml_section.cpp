@@ -60,6 +60,12 @@ void Section::read_int(const std::string& k, std::int64_t& out, std::int64_t min
   if (out < min_value) fail(key(k), std::to_string(out), expected);
 }
 
+void Section::read_int(const std::string& k, std::int64_t& out, std::int64_t min_value,
+                       std::int64_t max_value, const std::string& expected) {
+  read_int(k, out, min_value, expected);
+  if (out > max_value) fail(key(k), std::to_string(out), expected);
+}
+
 void Section::read_double(const std::string& k, double& out, const std::function<bool(double)>& ok,
                           const std::string& expected) {
   const auto n = get(k);

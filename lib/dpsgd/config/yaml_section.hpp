@@ -50,6 +50,9 @@ class Section {
 
   void read_int(const std::string& k, std::int64_t& out, std::int64_t min_value,
                 const std::string& expected);
+  /// The same within [min_value, max_value].
+  void read_int(const std::string& k, std::int64_t& out, std::int64_t min_value,
+                std::int64_t max_value, const std::string& expected);
   void read_double(const std::string& k, double& out, const std::function<bool(double)>& ok,
                    const std::string& expected);
   /// A number or a non-empty list of numbers, each passing `ok`.

@@ -28,7 +28,7 @@ void register_builtin_datasets(DatasetRegistry& registry) {
                  const std::filesystem::path root =
                      o.root.empty() ? kDefaultFashionMnistRoot : std::filesystem::path(o.root);
                  if (split == DatasetSplit::kVal) return TensorDataset{};  // no val split
-                 return load_mnist_like(root, to_split(split), "fashion_mnist");
+                 return load_mnist_like(root, to_split(split), "fashion_mnist", o.num_classes);
                });
   registry.add("mnist", "MNIST or any 28x28 IDX set (plain or gzipped) under data.root",
                [](const DatasetOptions& o, DatasetSplit split) {
@@ -38,7 +38,7 @@ void register_builtin_datasets(DatasetRegistry& registry) {
                        "train-images-idx3-ubyte(.gz) and the other IDX files");
                  }
                  if (split == DatasetSplit::kVal) return TensorDataset{};
-                 return load_mnist_like(o.root, to_split(split), "mnist");
+                 return load_mnist_like(o.root, to_split(split), "mnist", o.num_classes);
                });
   registry.add("segmentation_folder",
                "image segmentation folders <root>/{train,val,test}/{images,masks}/ (e.g. "
@@ -55,7 +55,7 @@ void register_builtin_datasets(DatasetRegistry& registry) {
                    return TensorDataset{};  // no val/: test is evaluated every epoch
                  }
                  return load_segmentation_folder(o.root, split_dir(split), o.segmentation,
-                                                 "segmentation_folder");
+                                                 "segmentation_folder", o.num_classes);
                });
 }
 

@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "dpsgd/data/formats/idx_reader.hpp"
+#include "dpsgd/data/label_check.hpp"
 #include "dpsgd/util/error.hpp"
 #include "dpsgd/util/logging.hpp"
 
@@ -37,7 +38,7 @@ std::filesystem::path find_file(const std::filesystem::path& root, const std::st
 }  // namespace
 
 TensorDataset load_mnist_like(const std::filesystem::path& root, Split split,
-                              const std::string& dataset_name) {
+                              const std::string& dataset_name, std::int64_t num_classes) {
   // "t10k" is MNIST's historical name for the 10,000-example test split.
   const std::string prefix = split == Split::kTrain ? "train" : "t10k";
   const auto images_path = find_file(root, prefix + "-images-idx3-ubyte");
@@ -62,6 +63,9 @@ TensorDataset load_mnist_like(const std::filesystem::path& root, Split split,
                         images.size(0), " images but ", labels_path.string(), " holds ",
                         labels.size(0), " labels"));
   }
+
+  check_labels(labels, num_classes, "label file " + labels_path.string(),
+               "set model.num_classes above the largest label, or fix the label file");
 
   TensorDataset dataset;
   dataset.inputs = images.to(torch::kFloat32).div_(255.0).unsqueeze(1).contiguous();

@@ -3,6 +3,7 @@
 // Fashion-MNIST, KMNIST): under one directory,
 //   train-images-idx3-ubyte[.gz]  train-labels-idx1-ubyte[.gz]
 //   t10k-images-idx3-ubyte[.gz]   t10k-labels-idx1-ubyte[.gz]
+#include <cstdint>
 #include <filesystem>
 #include <string>
 
@@ -20,8 +21,9 @@ inline const std::filesystem::path kDefaultFashionMnistRoot = "/usr/share/datase
 /// labels as int64 N. Each file is looked for as "<name>.gz" first, then "<name>".
 /// Throws util::UserError when a file is missing (naming the paths tried), when
 /// a file is not valid IDX, when the images are not N x 28 x 28, or when the
-/// image and label counts differ.
+/// image and label counts differ, and (num_classes > 0) when a label lies
+/// outside [0, num_classes), naming the label file and the label.
 TensorDataset load_mnist_like(const std::filesystem::path& root, Split split,
-                              const std::string& dataset_name);
+                              const std::string& dataset_name, std::int64_t num_classes = 0);
 
 }  // namespace dpsgd::data

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "dpsgd/data/formats/image_file.hpp"
+#include "dpsgd/data/label_check.hpp"
 #include "dpsgd/util/error.hpp"
 #include "dpsgd/util/logging.hpp"
 
@@ -59,7 +60,7 @@ torch::Tensor map_labels(const torch::Tensor& labels,
 TensorDataset load_segmentation_folder(const std::filesystem::path& root,
                                        const std::string& split_dir,
                                        const SegmentationFolderOptions& options,
-                                       const std::string& dataset_name) {
+                                       const std::string& dataset_name, std::int64_t num_classes) {
   const auto image_dir = root / split_dir / "images";
   const auto mask_dir = root / split_dir / "masks";
   const auto files = image_files(image_dir);
@@ -73,8 +74,8 @@ TensorDataset load_segmentation_folder(const std::filesystem::path& root,
     if (!std::filesystem::is_regular_file(mask_path, ec)) {
       throw UserError(cat(file.string(), ": no mask ", mask_path.string()));
     }
-    auto image = read_image_file(file).to(torch::kFloat32);  // C x H x W
-    auto mask = read_image_file(mask_path);                  // 1 x H x W expected
+    auto image = read_image_file(file);     // float C x H x W, 0-255
+    auto mask = read_mask_file(mask_path);  // 1 x H x W expected
     if (mask.size(0) != 1) {
       throw UserError(
           cat(mask_path.string(), ": a mask must have one channel, this has ", mask.size(0)));
@@ -88,6 +89,11 @@ TensorDataset load_segmentation_folder(const std::filesystem::path& root,
       throw UserError(
           cat(file.string(), ": has ", image.size(0), " channels, earlier images ", channels));
     }
+    mask = map_labels(mask, options.label_map);
+    check_labels(mask, num_classes, "mask " + mask_path.string(),
+                 "set model.num_classes above it, or map it to a class with data.label_map "
+                 "(e.g. {" +
+                     std::to_string(mask.max().item<std::int64_t>()) + ": 0})");
     image = image.unsqueeze(0);
     mask = mask.unsqueeze(0).to(torch::kFloat32);
     if (out_h > 0 && out_w > 0 && (image.size(2) != out_h || image.size(3) != out_w)) {
@@ -112,7 +118,7 @@ TensorDataset load_segmentation_folder(const std::filesystem::path& root,
   const auto mean = per_channel(options.mean, channels, "mean", image_dir);
   const auto std = per_channel(options.std, channels, "std", image_dir);
   inputs = (inputs - mean) / std;
-  auto targets = map_labels(torch::cat(masks, 0), options.label_map);
+  auto targets = torch::cat(masks, 0);
   return TensorDataset{inputs.contiguous(), targets.contiguous(), dataset_name};
 }
 

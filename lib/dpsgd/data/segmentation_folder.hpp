@@ -3,11 +3,15 @@
 // (datasets/duke-oct):
 //   <root>/<split>/images/<name>.png   the image (any size; 8- or 16-bit)
 //   <root>/<split>/masks/<name>.png    per-pixel integer labels, same name and size
-// with split one of train, val, test. Every example is resized to one size
-// (images: bilinear with antialiasing; masks: nearest neighbour only, so no label
-// appears that was not in the source), normalised with the configured per-channel
-// mean and std (in the file's units, e.g. 0-255), and its labels remapped with a
-// lookup table (e.g. the OCT study's 0 and 8 -> background 0, fluid 9 -> 8).
+// with split one of train, val, test. Images of any bit depth are brought to
+// 0-255 and palette images to their colours; masks keep their stored integers
+// (palette masks: their indices), see formats/image_file.hpp. Each mask's labels
+// are remapped with a lookup table (e.g. the OCT study's 0 and 8 -> background
+// 0, fluid 9 -> 8) and checked against the classes as stored, before any resize
+// (which could drop a small region's pixels). Every example is then resized to
+// one size (images: bilinear with antialiasing; masks: nearest neighbour only,
+// so no label appears that was not in the source) and normalised with the
+// configured per-channel mean and std (in 0-255 units).
 //
 // Privacy note: each example (one image with its mask) is one record of the
 // add/remove-one neighbouring relation; the resize, normalisation and mapping
@@ -36,11 +40,13 @@ struct SegmentationFolderOptions {
 /// Loads `<root>/<split_dir>`: inputs float32 N x C x H x W, targets int64 N x H x W.
 /// Files are taken in name order, so a data set is a function of its folder alone.
 /// Throws util::UserError naming the path for a missing folder, an image without
-/// its mask, sizes that differ, or images whose channel counts differ.
+/// its mask, sizes that differ, images whose channel counts differ, or
+/// (num_classes > 0) a mapped mask label outside [0, num_classes).
 TensorDataset load_segmentation_folder(const std::filesystem::path& root,
                                        const std::string& split_dir,
                                        const SegmentationFolderOptions& options,
-                                       const std::string& dataset_name);
+                                       const std::string& dataset_name,
+                                       std::int64_t num_classes = 0);
 
 /// The label lookup: applies `label_map` to `labels` (any integer tensor), leaving
 /// unlisted labels unchanged. Exposed for tests.

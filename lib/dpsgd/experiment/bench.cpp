@@ -219,7 +219,7 @@ Batches bench_batches(const config::ExperimentConfig& c, const data::TensorDatas
 
 data::TensorDataset bench_train_set(const config::ExperimentConfig& c) {
   const auto& factory = data::dataset_registry().get(c.data.name);
-  data::DatasetOptions data_options{c.data.root, c.data.segmentation};
+  data::DatasetOptions data_options{c.data.root, c.data.segmentation, c.model.options.num_classes};
   auto train = factory(data_options, data::DatasetSplit::kTrain);
   if (c.data.train_size > 0) train = train.subset(c.data.train_size);
   if (c.train.batch_size > train.size()) {

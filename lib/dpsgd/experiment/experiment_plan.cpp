@@ -1,7 +1,7 @@
 #include "dpsgd/experiment/experiment_plan.hpp"
 
 #include <algorithm>
-#include <cstdio>
+#include <stdexcept>
 
 #include <nlohmann/json.hpp>
 
@@ -70,7 +70,7 @@ std::optional<std::int64_t> budget_limit(const config::ExperimentConfig& c, doub
 
 LoadedData load_data(const config::ExperimentConfig& c, const torch::Device& device) {
   const auto& factory = data::dataset_registry().get(c.data.name);
-  data::DatasetOptions options{c.data.root, c.data.segmentation};
+  data::DatasetOptions options{c.data.root, c.data.segmentation, c.model.options.num_classes};
   LoadedData out{factory(options, data::DatasetSplit::kTrain),
                  factory(options, data::DatasetSplit::kVal),
                  factory(options, data::DatasetSplit::kTest)};
@@ -90,9 +90,17 @@ LoadedData load_data(const config::ExperimentConfig& c, const torch::Device& dev
 std::vector<RunPlan> plan_runs(const config::ExperimentConfig& c, std::int64_t train_size) {
   std::vector<RunPlan> plans;
   const double q = data::poisson_sample_rate(c.train.batch_size, train_size);
-  const std::int64_t steps =
-      train::steps_per_epoch(train_size, c.train.batch_size) * c.train.epochs;
-  for (double target : c.privacy.target_epsilons) {
+  std::int64_t steps = 0;
+  try {
+    steps = train::total_steps(train_size, c.train.batch_size, c.train.epochs);
+  } catch (const std::overflow_error& e) {
+    throw util::UserError(util::cat(c.source.string(), ": train.epochs: '", c.train.epochs,
+                                    "' is invalid: ", e.what(), "; use fewer epochs"));
+  }
+  const auto eps_ids = make_run_ids("eps", c.privacy.target_epsilons,
+                                    c.source.string() + ": privacy.target_epsilon");
+  for (std::size_t i = 0; i < eps_ids.size(); ++i) {
+    const double target = c.privacy.target_epsilons[i];
     double sigma = 0;
     try {
       sigma = accounting::calibrate_sigma(accountant_maker(c), target, q, steps, c.privacy.delta);
@@ -103,14 +111,15 @@ std::vector<RunPlan> plan_runs(const config::ExperimentConfig& c, std::int64_t t
     util::log::info(util::cat("target epsilon ", target, ": noise multiplier ", sigma, " (q ", q,
                               ", ", steps, " steps, delta ", c.privacy.delta, ", ",
                               c.privacy.accountant, ")"));
-    char id[64];
-    std::snprintf(id, sizeof(id), "eps-%g", target);
-    plans.push_back({id, sigma, target, budget_limit(c, sigma, q, steps)});
+    plans.push_back({eps_ids[i], sigma, target, budget_limit(c, sigma, q, steps)});
   }
   if (!plans.empty()) return plans;
-  for (double sigma : c.privacy.noise_multipliers) {
-    plans.push_back({make_run_id(c.privacy.enabled, sigma), sigma, std::nullopt,
-                     budget_limit(c, sigma, q, steps)});
+  if (!c.privacy.enabled) return {{make_run_id(false, 0.0), 0.0, std::nullopt, std::nullopt}};
+  const auto ids = make_run_ids("sigma", c.privacy.noise_multipliers,
+                                c.source.string() + ": privacy.noise_multiplier");
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    const double sigma = c.privacy.noise_multipliers[i];
+    plans.push_back({ids[i], sigma, std::nullopt, budget_limit(c, sigma, q, steps)});
   }
   return plans;
 }

@@ -52,10 +52,6 @@ std::pair<torch::Tensor, torch::Tensor> flip(const torch::Tensor& x, const torch
 
 }  // namespace
 
-std::int64_t steps_per_epoch(std::int64_t dataset_size, std::int64_t batch_size) {
-  return std::max<std::int64_t>(1, dataset_size / batch_size);
-}
-
 json evaluate(models::Model& model, const models::Objective& objective,
               const data::TensorDataset& data, std::int64_t batch_size) {
   torch::NoGradGuard no_grad;

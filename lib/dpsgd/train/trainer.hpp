@@ -27,6 +27,7 @@
 #include "dpsgd/train/lr_schedule.hpp"
 #include "dpsgd/train/metrics_log.hpp"
 #include "dpsgd/train/run_status.hpp"
+#include "dpsgd/train/step_count.hpp"
 #include "dpsgd/train/train_options.hpp"
 #include "dpsgd/util/state_map.hpp"
 
@@ -78,8 +79,5 @@ TrainResult run_training(TrainParts& parts, const TrainOptions& options, Metrics
 /// gradients; NaN metrics are written as null.
 nlohmann::json evaluate(models::Model& model, const models::Objective& objective,
                         const data::TensorDataset& data, std::int64_t batch_size);
-
-/// Steps per epoch: floor(N / batch_size), at least 1 (as Opacus' DP data loader).
-std::int64_t steps_per_epoch(std::int64_t dataset_size, std::int64_t batch_size);
 
 }  // namespace dpsgd::train

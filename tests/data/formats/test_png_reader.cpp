@@ -16,6 +16,7 @@
 
 #include "dpsgd/data/formats/png_reader.hpp"
 #include "dpsgd/util/error.hpp"
+#include "tests/helpers/png_writer.hpp"
 #include "tests/helpers/skip.hpp"
 #include <zlib.h>
 
@@ -28,85 +29,21 @@ using Catch::Matchers::Contains;
 using dpsgd::data::decode_png;
 using dpsgd::data::DecodedImage;
 using dpsgd::data::read_png;
+using dpsgd::test::Bytes;
+using dpsgd::test::ihdr;
+using dpsgd::test::make_png;
+using dpsgd::test::PngSpec;
+using dpsgd::test::put_be32;
+using dpsgd::test::put_chunk;
+using dpsgd::test::unfiltered;
+using dpsgd::test::zlib_compress;
 using dpsgd::util::UserError;
-using Bytes = std::vector<std::uint8_t>;
 
 namespace {
 
 constexpr const char* kName = "test.png";
 
-void put_be32(Bytes& out, std::uint32_t value) {
-  out.push_back(static_cast<std::uint8_t>(value >> 24));
-  out.push_back(static_cast<std::uint8_t>(value >> 16));
-  out.push_back(static_cast<std::uint8_t>(value >> 8));
-  out.push_back(static_cast<std::uint8_t>(value));
-}
-
-// Appends one chunk: length, type, data, CRC over type and data.
-void put_chunk(Bytes& out, const std::string& type, const Bytes& data) {
-  put_be32(out, static_cast<std::uint32_t>(data.size()));
-  Bytes typed(type.begin(), type.end());
-  typed.insert(typed.end(), data.begin(), data.end());
-  out.insert(out.end(), typed.begin(), typed.end());
-  put_be32(out, static_cast<std::uint32_t>(crc32(0L, typed.data(), typed.size())));
-}
-
-Bytes zlib_compress(const Bytes& raw) {
-  uLongf size = compressBound(raw.size());
-  Bytes out(size);
-  REQUIRE(compress(out.data(), &size, raw.data(), raw.size()) == Z_OK);
-  out.resize(size);
-  return out;
-}
-
-struct PngSpec {
-  std::uint32_t width = 0, height = 0;
-  int bit_depth = 8;
-  int color_type = 0;
-  int interlace = 0;
-  Bytes palette;        // PLTE data, written when not empty
-  int idat_chunks = 1;  // the compressed stream is split over this many IDATs
-};
-
-Bytes ihdr(const PngSpec& spec) {
-  Bytes data;
-  put_be32(data, spec.width);
-  put_be32(data, spec.height);
-  data.push_back(static_cast<std::uint8_t>(spec.bit_depth));
-  data.push_back(static_cast<std::uint8_t>(spec.color_type));
-  data.push_back(0);  // compression
-  data.push_back(0);  // filter method
-  data.push_back(static_cast<std::uint8_t>(spec.interlace));
-  return data;
-}
-
-// A whole PNG file around `scanlines` (filter bytes included, not compressed).
-Bytes make_png(const PngSpec& spec, const Bytes& scanlines) {
-  Bytes out = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
-  put_chunk(out, "IHDR", ihdr(spec));
-  put_chunk(out, "tEXt", Bytes{'C', 'o', 'm', 'm', 'e', 'n', 't', 0, 'h', 'i'});  // ancillary
-  if (!spec.palette.empty()) put_chunk(out, "PLTE", spec.palette);
-  const Bytes compressed = zlib_compress(scanlines);
-  const std::size_t part = (compressed.size() + spec.idat_chunks - 1) / spec.idat_chunks;
-  for (std::size_t start = 0; start < compressed.size(); start += part) {
-    const std::size_t end = std::min(compressed.size(), start + part);
-    put_chunk(out, "IDAT", Bytes(compressed.begin() + start, compressed.begin() + end));
-  }
-  put_chunk(out, "IEND", {});
-  return out;
-}
-
 DecodedImage decode(const Bytes& png) { return decode_png(png.data(), png.size(), kName); }
-
-// Prepends filter byte 0 (None) to each row.
-Bytes unfiltered(const std::vector<Bytes>& rows) {
-  Bytes out;
-  for (const auto& row : rows) {
-    out.push_back(0);
-    out.insert(out.end(), row.begin(), row.end());
-  }
-  return out;
-}
 
 // The Paeth predictor exactly as the PNG spec words it.
 int paeth(int a, int b, int c) {

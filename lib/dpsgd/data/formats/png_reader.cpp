@@ -93,8 +93,9 @@ int channels_of(int color_type) {
 
 class Decoder {
  public:
-  Decoder(const std::uint8_t* data, std::size_t size, const std::string& name)
-      : data_(data), size_(size), name_(name) {}
+  Decoder(const std::uint8_t* data, std::size_t size, const std::string& name,
+          PaletteOutput palette_output)
+      : data_(data), size_(size), name_(name), palette_output_(palette_output) {}
 
   DecodedImage decode() {
     if (data_ == nullptr || size_ == 0) fail("it is empty");
@@ -325,12 +326,15 @@ class Decoder {
     const std::size_t channels = static_cast<std::size_t>(header_.channels);
     const int depth = header_.bit_depth;
     const bool palette = header_.color_type == 3;
+    const bool colours = palette && palette_output_ == PaletteOutput::kColours;
 
     DecodedImage image;
     image.width = header_.width;
     image.height = header_.height;
-    image.channels = palette ? 3 : header_.channels;
+    image.channels = colours ? 3 : header_.channels;
     image.bit_depth = depth == 16 ? 16 : 8;
+    image.stored_bit_depth = depth;
+    image.palette = palette;
     image.samples.resize(width * height * static_cast<std::size_t>(image.channels));
     std::uint16_t* out = image.samples.data();
     const std::size_t palette_entries = palette_.size() / 3;
@@ -360,6 +364,8 @@ class Decoder {
               fail(cat("pixel (", x, ", ", y, ") uses palette index ", value, " but PLTE has only ",
                        palette_entries, " entries"));
             }
+          }
+          if (colours) {
             for (unsigned k = 0; k < 3; ++k) *out++ = palette_[value * 3 + k];
           } else {
             *out++ = static_cast<std::uint16_t>(value);
@@ -373,6 +379,7 @@ class Decoder {
   const std::uint8_t* data_;
   std::size_t size_;
   const std::string& name_;
+  PaletteOutput palette_output_;
   Header header_;
   std::vector<std::uint8_t> palette_;
   std::vector<std::uint8_t> compressed_;
@@ -381,11 +388,11 @@ class Decoder {
 }  // namespace
 
 DecodedImage decode_png(const std::uint8_t* data, std::size_t size,
-                        const std::string& name_for_errors) {
-  return Decoder(data, size, name_for_errors).decode();
+                        const std::string& name_for_errors, PaletteOutput palette) {
+  return Decoder(data, size, name_for_errors, palette).decode();
 }
 
-DecodedImage read_png(const std::filesystem::path& path) {
+DecodedImage read_png(const std::filesystem::path& path, PaletteOutput palette) {
   const std::string where = path.string();
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec)) {
@@ -407,7 +414,7 @@ DecodedImage read_png(const std::filesystem::path& path) {
     throw UserError(cat("cannot read PNG file ", where, ": read error after ", file.gcount(),
                         " of ", length, " bytes"));
   }
-  return decode_png(bytes.data(), bytes.size(), where);
+  return decode_png(bytes.data(), bytes.size(), where, palette);
 }
 
 }  // namespace dpsgd::data
