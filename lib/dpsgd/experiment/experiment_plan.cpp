@@ -133,7 +133,8 @@ void load_and_plan(Experiment& x, const torch::Device& device) {
   x.loaded.reserve(x.configs.size());
   for (const auto& c : x.configs) {
     util::Stopwatch load_clock;
-    const json key = config::run_config_json(c, 0.0)["data"];
+    // Labels are checked against num_classes while loading: part of the key.
+    const json key = {config::run_config_json(c, 0.0)["data"], c.model.options.num_classes};
     const auto same = std::find(loaded_keys.begin(), loaded_keys.end(), key);
     const auto index = static_cast<std::size_t>(same - loaded_keys.begin());
     if (same == loaded_keys.end()) {
