@@ -117,3 +117,12 @@ TEST_CASE("calibration never accepts a sigma whose epsilon was refused", "[accou
   CHECK_THROWS_WITH(calibrate_sigma(refusing_below(1e9), 1.0, 0.01, 10, 1e-5),
                     Catch::Contains("fake: cannot answer"));
 }
+
+TEST_CASE("GDP: a delta that double precision cannot resolve never lowers epsilon",
+          "[accountant][gdp]") {
+  // mu = q sqrt(e^{1/sigma^2} - 1) for q 1e-8, sigma 0.05: ~7.2e78, so epsilon ~ mu^2 / 2,
+  // where delta(eps) cancels to NaN; it counts as delta 1 (a valid bound), not 0.
+  const double mu = gdp_mu(0.05, 1e-8, 1);
+  REQUIRE(mu > 1e78);
+  CHECK(gdp_epsilon(mu, 1e-5) >= 0.5 * mu * mu * (1 - 1e-9));
+}

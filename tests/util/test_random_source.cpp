@@ -17,7 +17,7 @@ torch::Tensor draws(RandomSource& s) {
 
 }  // namespace
 
-TEST_CASE("random source: seeded draws are reproducible; copies continue independently",
+TEST_CASE("random source: seeded draws are reproducible, and copies continue independently",
           "[random_source]") {
   auto a = RandomSource::seeded(11);
   auto b = RandomSource::seeded(11);

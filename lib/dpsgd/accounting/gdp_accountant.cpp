@@ -86,12 +86,10 @@ double gdp_delta(double mu, double epsilon) {
   const double log_pb = log_phi(b);
   const double diff = epsilon + log_pb - log_pa;
   const double delta = -std::exp(log_pa) * std::expm1(diff);
-  // Never expected (both terms beyond the double range); a delta of 0 here would
-  // make epsilon too small, so it is a refusal.
-  if (std::isnan(delta)) {
-    throw AccountingError("GDP accountant: delta(" + fmt(epsilon) + ") is not a number for mu " +
-                          fmt(mu));
-  }
+  // Unresolvable in double precision (mu so large that eps ~ mu^2 / 2 cancels against
+  // log Phi(b), and 0 * inf remains): 1 is always a valid bound on delta, so epsilon
+  // searched with it can only come out larger, never smaller (this used to be 0).
+  if (std::isnan(delta)) return 1.0;
   return std::min(1.0, std::max(0.0, delta));
 }
 

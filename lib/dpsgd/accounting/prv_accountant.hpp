@@ -79,6 +79,13 @@
 // (tiny sigma, or very many steps, e.g. 1e6 at q 0.01) the mesh is coarsened to fit and
 // eps_error grows with it: the widened value is reported in PrvEpsilon::eps_error and
 // used in the bounds.
+// Refusals (AccountingError, accounting_error.hpp): the answer is checked, not trusted.
+// The composed mean must equal the sum of the per-step truncated means, as it does for a
+// discrete composition whose mass stayed on the grid; mass that left it wraps around the
+// FFT's period and moves that mean (1e9 steps at q 0.01, sigma 1: the forced mesh is wider
+// than one step's loss distribution and the composition ran off the grid, which printed
+// epsilon 0 where RDP says 92526). An epsilon below the grid (impossible for a true PRV,
+// as E[e^{-Y}] <= 1 gives delta(t) >= 1 - e^t) or one that is not a number is refused too.
 // Cost: per query, for each distinct (sigma, q) pair one discretisation (N CDF
 // evaluations) and one FFT, plus one inverse FFT: ~0.5-1 s for 1e5 steps at delta 1e-5
 // (N = 2.7M) on one core; peak memory ~40 bytes per grid point.
@@ -123,7 +130,7 @@ struct PrvEpsilon {
 /// (0, 1], steps < 0), delta outside (0, 1), eps_error not finite or <= 0, delta_error
 /// outside (0, delta), max_grid_points < 16, or a delta so small that floating point
 /// rounding of the grid would dominate it (N * 1.08e-19 >= delta - delta_error, Opacus'
-/// test).
+/// test). Throws AccountingError where the history is past the accountant's range (above).
 [[nodiscard]] PrvEpsilon prv_epsilon(const std::vector<MechanismSegment>& segments, double delta,
                                      double eps_error, double delta_error,
                                      std::int64_t max_grid_points = PrvOptions{}.max_grid_points);

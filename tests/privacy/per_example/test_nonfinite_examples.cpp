@@ -2,6 +2,7 @@
 // NaN or inf contributes nothing, under every engine and clipping mode, so the
 // released update is the one of the batch without it, and it is counted.
 #include <cmath>
+#include <limits>
 
 #include <catch2/catch.hpp>
 
@@ -99,7 +100,8 @@ TEST_CASE("a non-finite example adds nothing, under every engine and clipping mo
        true},
       {"adaptive", "adaptive", base, Rule::kClip, false},
   };
-  for (const double value : {std::nan(""), INFINITY, -INFINITY}) {
+  constexpr double kInfinity = std::numeric_limits<double>::infinity();
+  for (const double value : {std::nan(""), kInfinity, -kInfinity}) {
     const auto bad = poisoned(b, value);
     // The premise: the example's own gradient is not finite.
     REQUIRE_FALSE(all_finite(
@@ -165,7 +167,7 @@ TEST_CASE("adaptive clipping counts a non-finite example as not under the thresh
   };
   const double with_huge = after(huge);
   CHECK(after(poisoned(b, std::nan(""))) == with_huge);
-  CHECK(after(poisoned(b, INFINITY)) == with_huge);
+  CHECK(after(poisoned(b, std::numeric_limits<double>::infinity())) == with_huge);
 }
 
 TEST_CASE("microbatches: a non-finite microbatch adds nothing and is counted once",
