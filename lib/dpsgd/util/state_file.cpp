@@ -5,9 +5,11 @@
 #include <stdexcept>
 #include <vector>
 
+#include <torch/csrc/jit/serialization/pickler.h>
 #include <torch/serialize.h>
 
 #include "dpsgd/util/atomic_file.hpp"
+#include <caffe2/serialize/inline_container.h>
 
 namespace dpsgd::util {
 namespace {
@@ -18,8 +20,42 @@ c10::impl::GenericDict make_dict() {
   return c10::impl::GenericDict(c10::StringType::get(), c10::AnyType::get());
 }
 
+// torch.save's zip layout (data.pkl plus one record per tensor storage), pickled
+// without the type tags torch::pickle_save adds to dicts: torch.load's default
+// weights_only unpickler refuses those tags (torch >= 2.6), and a plain dict of
+// tensors is all these files hold.
+std::vector<char> plain_torch_save(const c10::IValue& value) {
+  std::vector<char> pickled;
+  std::vector<at::Tensor> tensors;
+  torch::jit::Pickler pickler(
+      [&](const char* data, size_t size) { pickled.insert(pickled.end(), data, data + size); },
+      nullptr, nullptr, nullptr,
+      [&](const at::Tensor& t) {
+        tensors.push_back(t);
+        return std::to_string(tensors.size() - 1);
+      },
+      /*tag_aggregates=*/false);
+  pickler.protocol();
+  pickler.pushIValue(value);
+  pickler.stop();
+  std::vector<char> out;
+  caffe2::serialize::PyTorchStreamWriter writer([&](const void* data, size_t size) -> size_t {
+    const auto* bytes = static_cast<const char*>(data);
+    out.insert(out.end(), bytes, bytes + size);
+    return size;
+  });
+  writer.writeRecord("data.pkl", pickled.data(), pickled.size());
+  writer.writeRecord("byteorder", "little", 6);
+  for (std::size_t i = 0; i < tensors.size(); ++i) {
+    const auto& storage = tensors[i].storage();
+    writer.writeRecord("data/" + std::to_string(i), storage.data(), storage.nbytes());
+  }
+  writer.writeEndOfFile();
+  return out;
+}
+
 void write_dict(const std::filesystem::path& path, const c10::impl::GenericDict& dict) {
-  const std::vector<char> bytes = torch::pickle_save(c10::IValue(dict));
+  const std::vector<char> bytes = plain_torch_save(c10::IValue(dict));
   write_file_atomically(path, std::string_view(bytes.data(), bytes.size()));
 }
 
@@ -48,7 +84,7 @@ std::map<std::string, c10::IValue> read_dict(const std::filesystem::path& path) 
 void save_tensor_dict(const std::filesystem::path& path,
                       const std::map<std::string, torch::Tensor>& tensors) {
   auto dict = make_dict();
-  for (const auto& [name, t] : tensors) dict.insert(name, t.detach().cpu());
+  for (const auto& [name, t] : tensors) dict.insert(name, t.detach().cpu().contiguous().clone());
   write_dict(path, dict);
 }
 
@@ -65,7 +101,9 @@ std::map<std::string, torch::Tensor> load_tensor_dict(const std::filesystem::pat
 
 void save_state_file(const std::filesystem::path& path, const StateMap& state) {
   auto dict = make_dict();
-  for (const auto& [name, t] : state.tensors) dict.insert(name, t.detach().cpu());
+  for (const auto& [name, t] : state.tensors) {
+    dict.insert(name, t.detach().cpu().contiguous().clone());  // own storage, no views
+  }
   dict.insert(kValuesKey, state.values.dump());
   write_dict(path, dict);
 }
