@@ -88,7 +88,7 @@ TEST_CASE("SIGKILL at random steps, then the same command: bitwise the uninterru
   const auto run_dir = out / "sigma-1";
   const std::string args = kBase + " --set output.checkpoint_every_s=0 --out " + out.string();
   std::mt19937 rng(std::random_device{}());
-  const auto first = std::uniform_int_distribution<std::size_t>(1, 10)(rng);
+  const auto first = std::uniform_int_distribution<std::size_t>(2, 10)(rng);
   const auto second = std::uniform_int_distribution<std::size_t>(first + 2, 21)(rng);
   INFO("killed after step rows " << first << " and " << second);
   REQUIRE(stop_at(args, run_dir, first, SIGKILL) == 128 + SIGKILL);
@@ -135,7 +135,7 @@ TEST_CASE("SIGINT, SIGTERM and SIGHUP checkpoint, mark the run interrupted and e
   require_same_run(ref, run_dir);
 }
 
-TEST_CASE("a checkpoint of another configuration is refused with exit 2", "[e2e][resume]") {
+TEST_CASE("a run folder of another configuration is refused with exit 2", "[e2e][resume]") {
   const auto out = fresh_dir("dpsgd_resume_changed");
   const auto run_dir = out / "sigma-1";
   const std::string args = kBase + " --set output.checkpoint_every_s=0 --out " + out.string();
@@ -145,4 +145,9 @@ TEST_CASE("a checkpoint of another configuration is refused with exit 2", "[e2e]
   REQUIRE(changed.code == 2);
   REQUIRE(changed.output.find("--restart") != std::string::npos);
   REQUIRE(run_dpsgd(args + " --set train.optimizer.lr=1.0 --restart").code == 0);
+  // A finished run of another configuration is not skipped as if it were this one's.
+  const auto finished_other = run_dpsgd(args);
+  INFO(finished_other.output);
+  REQUIRE(finished_other.code == 2);
+  REQUIRE(run_dpsgd(args + " --set output.checkpoint_every_s=5").code == 2);
 }

@@ -9,6 +9,7 @@
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
+#include <torch/torch.h>
 
 #include "dpsgd/accounting/accountant_registry.hpp"
 #include "dpsgd/data/sampling/batch_sampler.hpp"
@@ -111,10 +112,13 @@ TEST_CASE("a run whose loss stays non-finite is marked diverged, its last good c
     REQUIRE_FALSE(fs::exists(run_dir / "model.pt"));
     const auto rows = read_json(run_dir / "metrics.json")["iterations"];
     REQUIRE(rows.size() < 16);  // stopped early
-    if (fs::exists(run_dir / "checkpoint.pt")) {
-      const auto state = dpsgd::util::load_state_file(run_dir / "checkpoint.pt");
-      const auto step = state.values["step"].get<std::size_t>();
-      REQUIRE(rows[step - 1]["loss"].is_number());  // the checkpoint's own step was finite
+    // The last good state (at worst the initial one) is kept, every weight finite.
+    REQUIRE(fs::exists(run_dir / "checkpoint.pt"));
+    const auto state = dpsgd::util::load_state_file(run_dir / "checkpoint.pt");
+    REQUIRE(state.values["step"].get<std::size_t>() < rows.size());
+    for (const auto& [name, t] : state.child("model").tensors) {
+      INFO(name);
+      REQUIRE(torch::isfinite(t).all().item<bool>());
     }
   }
 }
@@ -134,6 +138,12 @@ TEST_CASE("privacy.max_epsilon stops before the step that would pass it", "[e2e]
   REQUIRE(summary["epsilon"].get<double>() <= budget);
   REQUIRE(fs::exists(out / "sigma-1" / "model.pt"));
   REQUIRE(summary["final_test"].contains("accuracy"));
+  // Stopped at a step boundary mid-epoch: one final test evaluation, no duplicate.
+  std::size_t final_rows = 0;
+  const auto metrics = read_json(out / "sigma-1" / "metrics.json");
+  for (const auto& row : metrics["evaluations"]) final_rows += row["step"] == steps ? 1 : 0;
+  REQUIRE(final_rows == 1);
+  REQUIRE(metrics["iterations"].size() == static_cast<std::size_t>(steps));
   // One more step would have passed the budget.
   auto accountant = dpsgd::accounting::accountant_registry().get("rdp")({});
   accountant->step(1.0, dpsgd::data::poisson_sample_rate(128, 1024), steps + 1);

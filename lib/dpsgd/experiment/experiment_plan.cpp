@@ -45,11 +45,37 @@ accounting::AccountantMaker accountant_maker(const config::ExperimentConfig& c) 
   return [&factory, options] { return factory(options); };
 }
 
+// An accountant that cannot answer for the whole run (PRV past its range) would
+// fail the run midway: refuse before training instead.
+void check_accountant_answers(const config::ExperimentConfig& c, double sigma, double q,
+                              std::int64_t steps) {
+  try {
+    (void)accounting::epsilon_for(accountant_maker(c), sigma, q, steps, c.privacy.delta);
+  } catch (const accounting::AccountingError& e) {
+    throw util::UserError(util::cat(c.source.string(), ": privacy.accountant: '",
+                                    c.privacy.accountant, "' cannot answer for this run (sigma ",
+                                    sigma, ", q ", q, ", ", steps, " steps): ", e.what(),
+                                    "; use accountant: rdp, or set privacy.max_epsilon"));
+  }
+}
+
 // privacy.max_epsilon: the steps that fit under the budget (accounting/budget.hpp);
-// a budget that does not cover one step is bad input.
+// a budget that does not cover one step is bad input. Without a budget, the
+// accountant must answer for every step of the run. GDP's epsilon is an
+// approximation that can sit below the true one: no budget can rest on it.
 std::optional<std::int64_t> budget_limit(const config::ExperimentConfig& c, double sigma, double q,
                                          std::int64_t steps) {
-  if (!c.privacy.enabled || !c.privacy.max_epsilon) return std::nullopt;
+  if (!c.privacy.enabled) return std::nullopt;
+  if (!c.privacy.max_epsilon) {
+    check_accountant_answers(c, sigma, q, steps);
+    return std::nullopt;
+  }
+  if (accounting::epsilon_for(accountant_maker(c), sigma, q, 1, c.privacy.delta).approximation) {
+    throw util::UserError(util::cat(c.source.string(), ": privacy.max_epsilon: accountant '",
+                                    c.privacy.accountant,
+                                    "' gives an approximation, not a bound; a budget needs rdp "
+                                    "or prv"));
+  }
   const double budget = *c.privacy.max_epsilon;
   const auto limit = accounting::steps_within_budget(accountant_maker(c), sigma, q, steps,
                                                      c.privacy.delta, budget);

@@ -57,8 +57,10 @@ std::optional<RunStatus> recorded_status(const std::filesystem::path& run_dir) {
   return train::parse_status(summary["status"].get<std::string>());
 }
 
-// A checkpoint belongs to the config it was written with: resuming it under a
-// changed config would splice two different runs. Output options may change.
+// A run folder belongs to the config it was written with: resuming its checkpoint
+// under a changed config would splice two different runs, and skipping it as
+// finished would report results of another config. Output timings may change;
+// which columns metrics.json holds may not.
 void check_resumable(const Planned& p, const std::filesystem::path& run_dir) {
   const auto file = run_dir / "config.yaml";
   json saved;
@@ -71,14 +73,24 @@ void check_resumable(const Planned& p, const std::filesystem::path& run_dir) {
   saved["variant"] = p.config->variant;  // the run's own config.yaml names no variant
   auto now = config::run_config_json(*p.config, p.plan.sigma);
   now["variant"] = p.config->variant;
-  saved.erase("output");
-  now.erase("output");
+  for (auto* doc : {&saved, &now}) {
+    if (!doc->contains("output")) continue;
+    for (const char* key : {"flush_every_s", "log_every_s", "checkpoint_every_s"}) {
+      (*doc)["output"].erase(key);
+    }
+  }
   if (saved != now) {
     throw util::UserError(util::cat(
         (run_dir / "config.yaml").string(), ": run '", p.directory(),
-        "' has a checkpoint from a different configuration; rerun with --restart to start it "
-        "over, or write to another folder with --out"));
+        "' was written by a different configuration; rerun with --restart to start it over, "
+        "or write to another folder with --out"));
   }
+}
+
+// Whether a run folder holds something a rerun would keep: a finished run or a
+// checkpoint to resume.
+bool has_results(const std::filesystem::path& run_dir, const std::optional<RunStatus>& status) {
+  return (status && train::is_final(*status)) || std::filesystem::exists(checkpoint_path(run_dir));
 }
 
 json index_row(const Planned& p) {
@@ -156,6 +168,9 @@ Outcome execute(const Session& s, const Planned& p) {
     return Outcome::kSkipped;
   }
   const auto status = recorded_status(run_dir);
+  // Checked again now that the folder is ours: another process may have written it
+  // since the check at start-up.
+  if (!s.restart && has_results(run_dir, status)) check_resumable(p, run_dir);
   if (!s.restart && status && train::is_final(*status)) {
     util::log::info(util::cat("run ", label, ": already ", train::status_name(*status),
                               "; skipped (--restart runs it again)"));
@@ -170,9 +185,7 @@ void check_resumes(const Experiment& x, const std::filesystem::path& out_dir, bo
   if (restart) return;
   for (const auto& p : x.planned) {
     const auto run_dir = out_dir / p.directory();
-    const auto status = recorded_status(run_dir);
-    if (status && train::is_final(*status)) continue;
-    if (std::filesystem::exists(checkpoint_path(run_dir))) check_resumable(p, run_dir);
+    if (has_results(run_dir, recorded_status(run_dir))) check_resumable(p, run_dir);
   }
 }
 

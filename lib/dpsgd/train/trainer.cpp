@@ -107,12 +107,16 @@ class EpochLoop {
 
   TrainResult run() {
     parts_.model->train();
+    // The initial state: a run that diverges at once still keeps a good checkpoint.
+    if (control_.resume_from == nullptr) checkpoint();
     for (; epoch_ <= options_.epochs; ++epoch_, done_in_epoch_ = 0) {
       while (done_in_epoch_ < per_epoch_) {
         if (const auto stop = stop_before_step()) return finish(*stop);
         train_step(epoch_, done_in_epoch_ + 1 == per_epoch_);
         ++done_in_epoch_;
         if (diverged()) return finish(RunStatus::kDiverged);
+        // Before the epoch-end evaluation: a budget stop evaluates once, as final.
+        if (budget_spent()) return finish(RunStatus::kBudgetExhausted);
         if (since_checkpoint_.seconds() >= options_.checkpoint_every_s) checkpoint();
       }
       evaluate_epoch(epoch_);
@@ -137,15 +141,19 @@ class EpochLoop {
   // A stop asked for by a signal, or the privacy budget, before the next step.
   std::optional<RunStatus> stop_before_step() {
     if (util::stop_requested() != 0) return RunStatus::kInterrupted;
-    if (control_.step_limit && step_ >= *control_.step_limit) return RunStatus::kBudgetExhausted;
+    if (budget_spent()) return RunStatus::kBudgetExhausted;
     return std::nullopt;
   }
+
+  bool budget_spent() const { return control_.step_limit && step_ >= *control_.step_limit; }
 
   bool diverged() const {
     return options_.divergence_steps > 0 && nonfinite_streak_ >= options_.divergence_steps;
   }
 
   TrainResult finish(RunStatus status) {
+    // A slow accountant is not asked every step: the final epsilon must be fresh.
+    if (parts_.dp && epsilon_step_ != step_) query_epsilon(/*epoch_end=*/true);
     if (status == RunStatus::kInterrupted) checkpoint();
     if (status == RunStatus::kBudgetExhausted) final_evaluation();
     log_.maybe_flush(/*force=*/true);
@@ -221,6 +229,7 @@ class EpochLoop {
     }
     util::Stopwatch query;
     epsilon_ = accounting::reported_epsilon(parts_.dp->epsilon(options_.delta));
+    epsilon_step_ = step_;
     last_query_s_ = query.seconds();
     since_query_s_ = 0.0;
     return true;
@@ -309,10 +318,19 @@ class EpochLoop {
 
   double wall_time() const { return wall_offset_ + run_clock_.seconds(); }
 
-  // Writes the state at the current position. Skipped while the loss is not
-  // finite: the last checkpoint before a divergence is the one worth keeping.
+  bool weights_finite() const {
+    torch::NoGradGuard no_grad;
+    for (const auto& p : parts_.model->parameters()) {
+      if (!torch::isfinite(p).all().item<bool>()) return false;
+    }
+    return true;
+  }
+
+  // Writes the state at the current position. Skipped while the loss or any
+  // weight is not finite (a step with a finite loss can still blow up the
+  // weights): the last checkpoint before a divergence is the one worth keeping.
   void checkpoint() {
-    if (!control_.save_checkpoint || nonfinite_streak_ > 0) return;
+    if (!control_.save_checkpoint || nonfinite_streak_ > 0 || !weights_finite()) return;
     util::Stopwatch phase;
     log_.maybe_flush(/*force=*/true);
     control_.save_checkpoint(state());
@@ -352,6 +370,7 @@ class EpochLoop {
   util::Stopwatch since_checkpoint_;
   double wall_offset_ = 0.0;  ///< wall time of the runs before a resume
   double epsilon_ = 0.0;
+  std::int64_t epsilon_step_ = 0;  ///< the step epsilon_ was computed after
   std::int64_t step_ = 0;
   std::int64_t epoch_ = 1;
   std::int64_t done_in_epoch_ = 0;
@@ -366,6 +385,7 @@ util::StateMap EpochLoop::state() const {
               {"epoch", epoch_},
               {"done_in_epoch", done_in_epoch_},
               {"epsilon", epsilon_},
+              {"epsilon_step", epsilon_step_},
               {"wall_time", wall_time()},
               {"phase_times_s", phases_.totals()},
               {"metrics_iterations", log_.document()["iterations"].size()},
@@ -388,6 +408,7 @@ void EpochLoop::load_state(const util::StateMap& s) {
   epoch_ = s.value("epoch").get<std::int64_t>();
   done_in_epoch_ = s.value("done_in_epoch").get<std::int64_t>();
   epsilon_ = s.value("epsilon").get<double>();
+  epsilon_step_ = s.value("epsilon_step").get<std::int64_t>();
   wall_offset_ = s.value("wall_time").get<double>();
   phases_.restore(s.value("phase_times_s"));
   log_.restore(s.value("metrics_iterations").get<std::size_t>(),
