@@ -6,33 +6,17 @@
 #include "dpsgd/config/config_json.hpp"
 #include "dpsgd/config/config_loader.hpp"
 #include "dpsgd/util/error.hpp"
+#include "tests/helpers/config_text.hpp"
 
 using dpsgd::config::parse_experiment_config;
 using dpsgd::util::UserError;
 
 namespace {
 
-const char* kBase = R"(
-name: t
-data: {name: fashion_mnist}
-model: {name: tanh_cnn}
-train:
-  epochs: 2
-  batch_size: 64
-  optimizer: {name: sgd, lr: 0.5, momentum: 0.9}
-privacy:
-  clipping: {mode: flat, max_grad_norm: 1.0}
-  noise_multiplier: 1.1
-  delta: 1.0e-5
-)";
+const std::string kBase = std::string("\n") + dpsgd::test::kMinimalConfig;
 
 std::string error_of(const std::string& yaml, const std::vector<std::string>& sets = {}) {
-  try {
-    parse_experiment_config(yaml, "exp.yaml", sets);
-  } catch (const UserError& e) {
-    return e.what();
-  }
-  return "";
+  return dpsgd::test::user_error_of([&] { parse_experiment_config(yaml, "exp.yaml", sets); });
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include "dpsgd/config/config_loader.hpp"
 #include "dpsgd/config/yaml_strict.hpp"
 #include "dpsgd/util/error.hpp"
+#include "tests/helpers/config_text.hpp"
 
 using Catch::Contains;
 using dpsgd::config::parse_experiment_config;
@@ -19,26 +20,10 @@ using dpsgd::util::UserError;
 
 namespace {
 
-const std::string kBase = R"(name: t
-data: {name: fashion_mnist}
-model: {name: tanh_cnn}
-train:
-  epochs: 2
-  batch_size: 64
-  optimizer: {name: sgd, lr: 0.5, momentum: 0.9}
-privacy:
-  clipping: {mode: flat, max_grad_norm: 1.0}
-  noise_multiplier: 1.1
-  delta: 1.0e-5
-)";
+const std::string kBase = dpsgd::test::kMinimalConfig;
 
 std::string error_of(const std::string& yaml, const std::vector<std::string>& sets = {}) {
-  try {
-    parse_experiment_variants(yaml, "exp.yaml", sets);
-  } catch (const UserError& e) {
-    return e.what();
-  }
-  return "";
+  return dpsgd::test::user_error_of([&] { parse_experiment_variants(yaml, "exp.yaml", sets); });
 }
 
 }  // namespace
