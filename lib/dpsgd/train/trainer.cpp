@@ -391,7 +391,7 @@ util::StateMap EpochLoop::state() const {
               {"metrics_iterations", log_.document()["iterations"].size()},
               {"metrics_evaluations", log_.document()["evaluations"].size()}};
   util::StateMap model;
-  for (const auto& [name, t] : model_tensors(*parts_.model)) model.tensors[name] = t;
+  model.tensors = model_tensors(*parts_.model);
   s.put("model", model);
   s.put("optimizer", optimizer_state(*parts_.optimizer));
   s.put("sampler", sampler_->state());
@@ -414,8 +414,7 @@ void EpochLoop::load_state(const util::StateMap& s) {
   log_.restore(s.value("metrics_iterations").get<std::size_t>(),
                s.value("metrics_evaluations").get<std::size_t>());
   const auto model = s.child("model");
-  load_model_tensors(*parts_.model, std::map<std::string, torch::Tensor>(model.tensors.begin(),
-                                                                         model.tensors.end()));
+  load_model_tensors(*parts_.model, model.tensors);
   load_optimizer_state(*parts_.optimizer, s.child("optimizer"));
   sampler_->load_state(s.child("sampler"));
   augment_rng_.set_state(s.child("augmentation").tensor("generator"));
