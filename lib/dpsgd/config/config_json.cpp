@@ -117,6 +117,47 @@ nlohmann::json loss_json(const ExperimentConfig& c) {
   return loss;
 }
 
+nlohmann::json features_json(const ExperimentConfig& c) {
+  const auto& f = c.features;
+  nlohmann::json out = {{"extractor", f.extractor}};
+  if (!f.enabled()) return out;
+  if (f.extractor == "scatternet") out["scatternet"] = {{"J", f.scatternet.J}, {"L", f.scatternet.L}};
+  if (f.extractor == "torchscript") {
+    const auto& t = f.torchscript;
+    out["torchscript"] = {{"file", util::valid_utf8(t.file.string())},
+                          {"output", t.output},
+                          {"repeat_channels", t.repeat_channels},
+                          {"resize", t.resize}};
+    if (!t.mean.empty()) out["torchscript"]["mean"] = t.mean;
+    if (!t.std.empty()) out["torchscript"]["std"] = t.std;
+  }
+  if (f.extractor == "model") out["model"] = {{"run", util::valid_utf8(f.model.run.string())}};
+  const bool group_norm = f.normalisation == features::Normalisation::kGroupNorm;
+  out["normalisation"] = group_norm ? "group_norm" : "none";
+  if (group_norm) out["groups"] = f.groups;
+  if (!f.cache_dir.empty()) out["cache_dir"] = util::valid_utf8(f.cache_dir.string());
+  out["batch_size"] = f.batch_size;
+  return out;
+}
+
+nlohmann::json head_json(const ExperimentConfig& c) {
+  const auto& h = c.head;
+  if (h.method == HeadMethod::kDpSgd) return {{"method", "dp_sgd"}};
+  nlohmann::json out = {{"method", h.method == HeadMethod::kDpLs ? "dp_ls" : "dp_fc"},
+                        {"clip_norm", h.clip_norm},
+                        {"ridge", h.ridge},
+                        {"budget_share", h.budget_share},
+                        {"fit_bias", h.fit_bias}};
+  if (h.method == HeadMethod::kDpLs) {
+    if (h.class_weight_alpha) out["class_weight_alpha"] = *h.class_weight_alpha;
+  } else {
+    out["steps"] = h.steps;
+    out["lr"] = h.lr;
+    out["gradient_clip_norm"] = h.gradient_clip_norm;
+  }
+  return out;
+}
+
 }  // namespace
 
 nlohmann::json run_config_json(const ExperimentConfig& c, double sigma) {
@@ -125,11 +166,14 @@ nlohmann::json run_config_json(const ExperimentConfig& c, double sigma) {
       {"seed", c.seed},
       {"device", device_name(c.device)},
       {"data", data_json(c)},
+      {"features", features_json(c)},
+      {"head", head_json(c)},
       {"model",
        {{"name", c.model.name},
         {"num_classes", c.model.options.num_classes},
         {"base_filters", c.model.options.base_filters},
-        {"norm_groups", c.model.options.norm_groups}}},
+        {"norm_groups", c.model.options.norm_groups},
+        {"zero_init", c.model.options.zero_init}}},
       {"train",
        {{"epochs", c.train.epochs},
         {"batch_size", c.train.batch_size},

@@ -30,8 +30,25 @@ DeviceChoice read_device(Section& top) {
   return DeviceChoice::kAuto;
 }
 
+// The closed-form heads fit a linear model on the features: model.pt then
+// holds {fc.weight, fc.bias}, which `evaluate` and the `model` extractor load.
+void check_head(const ExperimentConfig& c, const std::string& file) {
+  if (c.head.method == HeadMethod::kDpSgd) return;
+  if (c.model.name != "linear") {
+    throw UserError(file + ": model.name: '" + c.model.name +
+                    "' is invalid with head.method dp_ls or dp_fc: they fit a linear model; set "
+                    "model.name: linear");
+  }
+  if (c.privacy.enabled && c.privacy.max_epsilon) {
+    throw UserError(file +
+                    ": privacy.max_epsilon: not used by head.method dp_ls or dp_fc (their "
+                    "mechanisms run in full); remove it, or use privacy.target_epsilon");
+  }
+}
+
 // Rules that span sections.
 void check_across_sections(ExperimentConfig& c, const std::string& file) {
+  check_head(c, file);
   if (!c.privacy.enabled) {
     // A non-private run is one run, whatever sigma list the file (or the base of
     // a variant) holds: the list only sweeps private runs.
@@ -64,7 +81,9 @@ ExperimentConfig from_yaml(const YAML::Node& root, const std::filesystem::path& 
   c.seed = static_cast<std::uint64_t>(seed);
   c.device = read_device(top);
   read_data_section(top, c);
+  read_features_section(top, c);
   read_model_section(top, c);
+  read_head_section(top, c);
   read_train_section(top, c);
   read_privacy_section(top, c);
   Section output(top.get("output"), "output", file);

@@ -11,6 +11,7 @@
 
 #include "dpsgd/accounting/accountant_registry.hpp"
 #include "dpsgd/data/segmentation_folder.hpp"
+#include "dpsgd/features/feature_options.hpp"
 #include "dpsgd/models/objectives/objective_registry.hpp"
 #include "dpsgd/models/zoo/model_options.hpp"
 #include "dpsgd/privacy/clipping/clipper_registry.hpp"
@@ -66,6 +67,31 @@ struct PrivacyConfig {
   std::optional<double> max_epsilon;
 };
 
+/// How the private model is learnt (YAML `head.method`).
+enum class HeadMethod {
+  kDpSgd,  ///< DP-SGD on model: (on features, usually model.name: linear)
+  kDpLs,   ///< least squares on noisy sufficient statistics (Mehta et al. 2023)
+  kDpFc,   ///< DP gradient descent preconditioned by a noisy feature covariance (ibid.)
+};
+
+/// `head:`: the closed-form heads' settings (dp_ls, dp_fc); dp_sgd uses train: and
+/// privacy: as any run. The overall noise multiplier (privacy.noise_multiplier, or
+/// calibrated from privacy.target_epsilon) is split between the head's Gaussian
+/// mechanisms by budget_share (accounting/pipeline.hpp).
+struct HeadConfig {
+  HeadMethod method = HeadMethod::kDpSgd;
+  double clip_norm = 1.0;  ///< every feature vector (with its bias entry) clipped to this norm
+  double ridge = 1.0;      ///< lambda, in the units of the clipped features' Gram matrix
+  std::optional<double> class_weight_alpha;  ///< dp_ls: Mehta et al.'s class weighting
+  /// dp_ls: the Gram matrix's share of the budget (the class sums get the rest);
+  /// dp_fc: the covariance's share (the gradient steps share the rest).
+  double budget_share = 0.5;
+  std::int64_t steps = 10;          ///< dp_fc: full-batch steps
+  double lr = 1.0;                  ///< dp_fc: step size
+  double gradient_clip_norm = 1.0;  ///< dp_fc: per-example gradient norm bound
+  bool fit_bias = true;
+};
+
 struct ExperimentConfig {
   std::filesystem::path source;  ///< the YAML file, for error messages
   std::string name;
@@ -75,7 +101,9 @@ struct ExperimentConfig {
   std::uint64_t seed = 0;
   DeviceChoice device = DeviceChoice::kAuto;
   DataConfig data;
+  features::FeatureOptions features;
   ModelConfig model;
+  HeadConfig head;
   train::TrainOptions train;  ///< delta and seed copied from privacy and the top level
   LossConfig loss;
   std::string optimizer = "sgd";  ///< optimizer registry key

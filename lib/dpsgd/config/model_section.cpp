@@ -24,6 +24,7 @@ void read_model_section(Section& top, ExperimentConfig& c) {
     model.fail(model.key("norm_groups"), std::to_string(o.norm_groups),
                "a divisor of model.base_filters (" + std::to_string(o.base_filters) + ")");
   }
+  model.read("zero_init", o.zero_init, "true or false");
   model.finish();
 }
 

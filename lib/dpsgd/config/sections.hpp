@@ -9,6 +9,10 @@ namespace dpsgd::config {
 
 /// data: the data set, its sizes, the segmentation keys and augmentation.
 void read_data_section(Section& top, ExperimentConfig& c);
+/// features: the fixed feature extractor, its normalisation and cache.
+void read_features_section(Section& top, ExperimentConfig& c);
+/// head: how the private model is learnt (dp_sgd, dp_ls, dp_fc) and its settings.
+void read_head_section(Section& top, ExperimentConfig& c);
 /// model: the model and its options.
 void read_model_section(Section& top, ExperimentConfig& c);
 /// train: epochs, batches, sampling, the loss and the optimizer with its schedule.

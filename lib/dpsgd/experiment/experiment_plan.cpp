@@ -12,6 +12,8 @@
 #include "dpsgd/config/config_json.hpp"
 #include "dpsgd/data/dataset_registry.hpp"
 #include "dpsgd/data/sampling/batch_sampler.hpp"
+#include "dpsgd/accounting/pipeline.hpp"
+#include "dpsgd/experiment/head_pipeline.hpp"
 #include "dpsgd/experiment/run_id.hpp"
 #include "dpsgd/train/trainer.hpp"
 #include "dpsgd/util/error.hpp"
@@ -92,6 +94,65 @@ std::optional<std::int64_t> budget_limit(const config::ExperimentConfig& c, doub
   return std::nullopt;
 }
 
+// dp_ls and dp_fc: a fixed list of full-batch Gaussian mechanisms per overall
+// sigma (head_pipeline.hpp); a target epsilon calibrates that sigma for the list.
+std::vector<RunPlan> plan_head_runs(const config::ExperimentConfig& c) {
+  if (!c.privacy.enabled) return {{make_run_id(false, 0.0), 0.0, std::nullopt, std::nullopt}};
+  const auto pipeline = [&c](double sigma) { return head_mechanisms(c.head, sigma); };
+  std::vector<RunPlan> plans;
+  const auto eps_ids = make_run_ids("eps", c.privacy.target_epsilons,
+                                    c.source.string() + ": privacy.target_epsilon");
+  for (std::size_t i = 0; i < eps_ids.size(); ++i) {
+    const double target = c.privacy.target_epsilons[i];
+    double sigma = 0;
+    try {
+      sigma = accounting::calibrate_pipeline(accountant_maker(c), target, c.privacy.delta,
+                                             pipeline);
+    } catch (const std::invalid_argument& e) {
+      throw util::UserError(util::cat(c.source.string(), ": privacy.target_epsilon: '", target,
+                                      "' cannot be reached: ", e.what()));
+    }
+    util::log::info(util::cat("target epsilon ", target, ": overall noise multiplier ", sigma,
+                              " for the head's mechanisms (delta ", c.privacy.delta, ", ",
+                              c.privacy.accountant, ")"));
+    plans.push_back({eps_ids[i], sigma, target, std::nullopt});
+  }
+  if (!plans.empty()) return plans;
+  const auto ids = make_run_ids("sigma", c.privacy.noise_multipliers,
+                                c.source.string() + ": privacy.noise_multiplier");
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    const double sigma = c.privacy.noise_multipliers[i];
+    try {
+      (void)accounting::epsilon_of(accountant_maker(c), pipeline(sigma), c.privacy.delta);
+    } catch (const accounting::AccountingError& e) {
+      throw util::UserError(util::cat(c.source.string(), ": privacy.accountant: '",
+                                      c.privacy.accountant, "' cannot answer for sigma ", sigma,
+                                      ": ", e.what(), "; use accountant: rdp"));
+    }
+    plans.push_back({ids[i], sigma, std::nullopt, std::nullopt});
+  }
+  return plans;
+}
+
+features::FeatureReport extract_features(const config::ExperimentConfig& c, LoadedData& out,
+                                         const torch::Device& device) {
+  try {
+    return features::apply_features(
+        c.features, {{"train", &out.train}, {"val", &out.val}, {"test", &out.test}}, device);
+  } catch (const std::invalid_argument& e) {
+    throw util::UserError(util::cat(c.source.string(), ": features.extractor: '",
+                                    c.features.extractor, "' cannot run on data '", c.data.name,
+                                    "': ", e.what()));
+  } catch (const c10::Error& e) {
+    throw util::UserError(util::cat(c.source.string(), ": features.extractor: '",
+                                    c.features.extractor, "' failed on data '", c.data.name,
+                                    "': ", e.what_without_backtrace()));
+  } catch (const std::runtime_error& e) {
+    throw util::UserError(util::cat(c.source.string(), ": features.extractor: '",
+                                    c.features.extractor, "': ", e.what()));
+  }
+}
+
 }  // namespace
 
 LoadedData load_data(const config::ExperimentConfig& c, const torch::Device& device) {
@@ -110,10 +171,12 @@ LoadedData load_data(const config::ExperimentConfig& c, const torch::Device& dev
     split->inputs = split->inputs.to(device);
     split->targets = split->targets.to(device);
   }
+  if (c.features.enabled()) out.features = extract_features(c, out, device);
   return out;
 }
 
 std::vector<RunPlan> plan_runs(const config::ExperimentConfig& c, std::int64_t train_size) {
+  if (c.head.method != config::HeadMethod::kDpSgd) return plan_head_runs(c);
   std::vector<RunPlan> plans;
   const double q = data::poisson_sample_rate(c.train.batch_size, train_size);
   std::int64_t steps = 0;
@@ -160,7 +223,8 @@ void load_and_plan(Experiment& x, const torch::Device& device) {
   for (const auto& c : x.configs) {
     util::Stopwatch load_clock;
     // Labels are checked against num_classes while loading: part of the key.
-    const json key = {config::run_config_json(c, 0.0)["data"], c.model.options.num_classes};
+    const auto echo = config::run_config_json(c, 0.0);
+    const json key = {echo["data"], echo["features"], c.model.options.num_classes};
     const auto same = std::find(loaded_keys.begin(), loaded_keys.end(), key);
     const auto index = static_cast<std::size_t>(same - loaded_keys.begin());
     if (same == loaded_keys.end()) {

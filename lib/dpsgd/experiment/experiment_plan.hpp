@@ -14,6 +14,7 @@
 
 #include "dpsgd/config/experiment_config.hpp"
 #include "dpsgd/data/tensor_dataset.hpp"
+#include "dpsgd/features/feature_pipeline.hpp"
 
 namespace dpsgd::experiment {
 
@@ -21,9 +22,12 @@ struct LoadedData {
   data::TensorDataset train;
   data::TensorDataset val;  ///< empty when the data set has no validation split
   data::TensorDataset test;
+  /// With features.extractor: the inputs above are the features; what made them.
+  std::optional<features::FeatureReport> features;
 };
 
-/// The config's data on `device`, subset as configured; checks shapes and sizes.
+/// The config's data on `device`, subset as configured, turned into features when
+/// features.extractor is set; checks shapes and sizes.
 LoadedData load_data(const config::ExperimentConfig& c, const torch::Device& device);
 
 struct RunPlan {

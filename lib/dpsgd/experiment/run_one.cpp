@@ -1,6 +1,7 @@
 #include "dpsgd/experiment/run_one.hpp"
 
 #include "dpsgd/config/config_json.hpp"
+#include "dpsgd/experiment/closed_form_run.hpp"
 #include "dpsgd/experiment/dp_gradient_builder.hpp"
 #include "dpsgd/experiment/run_index.hpp"
 #include "dpsgd/experiment/run_summary.hpp"
@@ -41,6 +42,9 @@ train::TrainParts build_parts(const config::ExperimentConfig& c, const LoadedDat
 
 json run_one(const config::ExperimentConfig& c, const RunPlan& plan, const LoadedData& data,
              const torch::Device& device, const std::filesystem::path& run_dir, bool resume) {
+  if (c.head.method != config::HeadMethod::kDpSgd) {
+    return run_closed_form(c, plan, data, device, run_dir);
+  }
   RunRecord record{c, plan, data, config::run_config_json(c, plan.sigma), now_iso8601()};
   util::write_file_atomically(run_dir / "config.yaml", config::json_to_yaml(record.resolved));
   util::write_file_atomically(summary_path(run_dir),

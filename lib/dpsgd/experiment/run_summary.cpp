@@ -8,6 +8,7 @@
 #include "dpsgd/experiment/task_setup.hpp"
 #include "dpsgd/privacy/dp_gradient.hpp"
 #include "dpsgd/util/build_info.hpp"
+#include "dpsgd/util/logging.hpp"
 #include "dpsgd/util/machine.hpp"
 #include "dpsgd/util/memory.hpp"
 #include "dpsgd/util/version.hpp"
@@ -67,27 +68,42 @@ json run_summary(const RunRecord& r, const train::TrainParts& parts,
       {"delta", is_private ? json(c.privacy.delta) : json(nullptr)},
       {"steps", result.steps},
       {"epochs", c.train.epochs},
-      {"train_examples", r.data.train.size()},
-      {"val_examples", r.data.val.size()},
-      {"test_examples", r.data.test.size()},
       {"loss_function", resolved_loss_name(c, r.data.train)},
       {"variant", c.variant.empty() ? json(nullptr) : json(c.variant)},
       {"total_time_s", result.total_time_s},
       {"phase_times_s", result.phase_times_s},
-      {"peak_memory_bytes", util::peak_memory_bytes(device)},
-      {"peak_memory_source", device.is_cuda() ? "cuda_allocator" : "resident_set"},
       {"config", r.resolved},
-      {"seed", c.seed},
-      {"device", device.str()},
-      {"machine", util::machine_description(device)},
-      {"libtorch_version", util::libtorch_version()},
-      {"dpsgd_version", util::kVersion},
-      {"git_commit", util::kGitCommit},
       {"started_at", r.started},
       {"finished_at", now_iso8601()},
   };
+  add_run_context(summary, c, r.data, device);
   if (is_private) summary["privacy"] = privacy_summary(c, r.plan, *parts.dp);
   return summary;
+}
+
+void add_run_context(json& summary, const config::ExperimentConfig& c, const LoadedData& data,
+                     const torch::Device& device) {
+  summary["train_examples"] = data.train.size();
+  summary["val_examples"] = data.val.size();
+  summary["test_examples"] = data.test.size();
+  summary["peak_memory_bytes"] = util::peak_memory_bytes(device);
+  summary["peak_memory_source"] = device.is_cuda() ? "cuda_allocator" : "resident_set";
+  summary["seed"] = c.seed;
+  summary["device"] = device.str();
+  summary["machine"] = util::machine_description(device);
+  summary["libtorch_version"] = util::libtorch_version();
+  summary["dpsgd_version"] = util::kVersion;
+  summary["git_commit"] = util::kGitCommit;
+  if (!data.features) return;
+  summary["features"] = data.features->to_json();
+  summary["data_splits"] = {
+      {"public", {data.features->provenance}},
+      {"private", util::cat("the training split of data '", c.data.name, "' (",
+                            data.train.size(), " examples)")},
+      {"epsilon_covers",
+       "the private training split only: the feature extractor, and any data it was "
+       "trained on, are public by declaration and are not covered"},
+  };
 }
 
 std::string now_iso8601() {

@@ -27,6 +27,12 @@ struct RunRecord {
 nlohmann::json run_summary(const RunRecord& r, const train::TrainParts& parts,
                            const train::TrainResult& result, const torch::Device& device);
 
+/// Adds what every summary states besides its results: example counts, seed,
+/// device, machine, versions, and for runs on features the feature report and the
+/// data splits (what was public, what was private, what the epsilon covers).
+void add_run_context(nlohmann::json& summary, const config::ExperimentConfig& c,
+                     const LoadedData& data, const torch::Device& device);
+
 /// The current time as ISO 8601 in UTC, e.g. 2026-12-01T04:17:08Z.
 std::string now_iso8601();
 

@@ -15,6 +15,9 @@ models::ModelOptions model_options_for(const config::ExperimentConfig& c,
     o.in_channels = train.inputs.size(1);
     o.image_size = train.inputs.size(2);
   }
+  if (train.inputs.defined() && train.inputs.dim() >= 2) {
+    o.in_features = train.inputs[0].numel();
+  }
   return o;
 }
 

@@ -19,7 +19,7 @@ ContentHash& ContentHash::add(const void* data, std::size_t size) {
     state_ = splitmix64(state_ ^ word);
   }
   std::uint64_t tail = 0;
-  std::memcpy(&tail, bytes + i, size - i);
+  if (size > i) std::memcpy(&tail, bytes + i, size - i);
   // The tail's length goes in with it, so "ab" + "" and "a" + "b" differ.
   state_ = splitmix64(state_ ^ tail ^ (static_cast<std::uint64_t>(size - i) << 56U));
   length_ += size;

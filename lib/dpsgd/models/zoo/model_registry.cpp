@@ -1,5 +1,6 @@
 #include "dpsgd/models/zoo/model_registry.hpp"
 
+#include "dpsgd/models/zoo/linear_model.hpp"
 #include "dpsgd/models/zoo/nested_unet.hpp"
 #include "dpsgd/models/zoo/tf_cnn.hpp"
 #include "dpsgd/models/zoo/unet.hpp"
@@ -14,6 +15,12 @@ void register_builtin_models(ModelRegistry& registry) {
   registry.add("tanh_cnn", "TF Privacy tutorial CNN with tanh (Tramer & Boneh 2021)",
                [](const ModelOptions& o) -> ModelPtr {
                  return std::make_shared<TfCnn>(Activation::kTanh, o.in_channels, o.num_classes);
+               });
+  registry.add("linear",
+               "linear classifier on the flattened inputs (a private head on fixed features; "
+               "model.zero_init starts it at 0)",
+               [](const ModelOptions& o) -> ModelPtr {
+                 return std::make_shared<LinearModel>(o.in_features, o.num_classes, o.zero_init);
                });
   registry.add("unet",
                "U-Net (Ronneberger et al. 2015), GroupNorm, transposed-conv upsampling; "

@@ -25,11 +25,12 @@ torch::Tensor TfCnn::act(const torch::Tensor& x) const {
   return activation_ == Activation::kTanh ? torch::tanh(x) : torch::relu(x);
 }
 
-torch::Tensor TfCnn::forward(const torch::Tensor& input) {
+torch::Tensor TfCnn::penultimate(const torch::Tensor& input) {
   auto x = torch::max_pool2d(act(conv1_->forward(input)), {2, 2}, {1, 1});  // 28 -> 14 -> 13
   x = torch::max_pool2d(act(conv2_->forward(x)), {2, 2}, {1, 1});           // 13 -> 5 -> 4
-  x = act(fc1_->forward(x.flatten(1)));
-  return fc2_->forward(x);
+  return act(fc1_->forward(x.flatten(1)));
 }
+
+torch::Tensor TfCnn::forward(const torch::Tensor& input) { return fc2_->forward(penultimate(input)); }
 
 }  // namespace dpsgd::models

@@ -17,6 +17,8 @@ class TfCnn final : public Model {
  public:
   TfCnn(Activation activation, std::int64_t in_channels, std::int64_t num_classes);
   torch::Tensor forward(const torch::Tensor& input) override;
+  /// The 32 activations after fc1.
+  torch::Tensor penultimate(const torch::Tensor& input) override;
 
  private:
   torch::Tensor act(const torch::Tensor& x) const;

@@ -1,0 +1,30 @@
+#include "dpsgd/features/extractor_registry.hpp"
+
+#include "dpsgd/features/trained_model_extractor.hpp"
+
+namespace dpsgd::features {
+
+void register_builtin_extractors(ExtractorRegistry& registry) {
+  registry.add(kNoExtractor, "no extractor: the model reads the inputs as they are",
+               [](const FeatureOptions&, const std::vector<std::int64_t>&,
+                  const torch::Device&) -> FeatureExtractorPtr {
+                 throw std::logic_error("the 'none' extractor is never built");
+               });
+  registry.add("model",
+               "penultimate layer of a model a dpsgd run saved (features.model.run: its folder)",
+               [](const FeatureOptions& o, const std::vector<std::int64_t>& shape,
+                  const torch::Device& device) -> FeatureExtractorPtr {
+                 return std::make_unique<TrainedModelExtractor>(o.model, shape, device);
+               });
+}
+
+const ExtractorRegistry& extractor_registry() {
+  static const ExtractorRegistry registry = [] {
+    ExtractorRegistry r("feature extractor");
+    register_builtin_extractors(r);
+    return r;
+  }();
+  return registry;
+}
+
+}  // namespace dpsgd::features
