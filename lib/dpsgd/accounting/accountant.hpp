@@ -12,6 +12,8 @@
 // runs compose correctly. Callers must record only steps that were really taken
 // with real Poisson sampling; an accountant cannot detect a loader that lies.
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -65,5 +67,9 @@ class Accountant {
   /// The composed history, merged where consecutive segments share sigma and q.
   [[nodiscard]] virtual const std::vector<MechanismSegment>& history() const = 0;
 };
+
+/// Makes a fresh accountant with nothing recorded (calibration and pipelines query many
+/// histories, each from scratch).
+using AccountantMaker = std::function<std::unique_ptr<Accountant>()>;
 
 }  // namespace dpsgd::accounting

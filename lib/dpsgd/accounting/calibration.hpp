@@ -6,15 +6,13 @@
 // accountant here, so bisection applies. Tolerance is relative in sigma: the
 // result sigma* satisfies epsilon(sigma*) <= target (the upper bound, for
 // accountants that report bounds: see reported_epsilon()) and sigma* <= (1 + tol) * sigma_min.
+// The bisection itself is calibrate_pipeline() (pipeline.hpp), of which this is the
+// one-segment case.
 #include <cstdint>
-#include <functional>
-#include <memory>
 
 #include "dpsgd/accounting/accountant.hpp"
 
 namespace dpsgd::accounting {
-
-using AccountantMaker = std::function<std::unique_ptr<Accountant>()>;
 
 /// Throws std::invalid_argument for bad inputs or an unreachable target. A sigma the
 /// accountant cannot answer for (AccountingError) is treated as missing the target;
