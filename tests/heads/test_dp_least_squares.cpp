@@ -110,6 +110,11 @@ TEST_CASE("DP-LS: noise is drawn from the given source and changes the head", "[
   REQUIRE(torch::equal(ha.weight, hb.weight));
   REQUIRE_FALSE(torch::allclose(ha.weight, hc.weight));
   REQUIRE(torch::isfinite(ha.weight).all().item<bool>());
+  // A class with no example still gets its noisy statistics and a finite row.
+  const auto hd = heads::fit_dp_ls(data.x, data.y, 6, opts, c);
+  REQUIRE(hd.weight.size(0) == 6);
+  REQUIRE(torch::isfinite(hd.weight).all().item<bool>());
+  REQUIRE(hd.weight[5].abs().max().item<double>() > 0.0);
 }
 
 TEST_CASE("DP-LS mechanisms: one full-batch Gaussian mechanism per released statistic", "[heads]") {

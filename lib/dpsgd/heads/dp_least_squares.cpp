@@ -1,6 +1,8 @@
 #include "dpsgd/heads/dp_least_squares.hpp"
 
+#include <cstddef>
 #include <stdexcept>
+#include <vector>
 
 #include "dpsgd/heads/bias_column.hpp"
 #include "dpsgd/heads/head_inputs.hpp"
@@ -23,20 +25,23 @@ torch::Tensor eye_like(const torch::Tensor& square) {
   return torch::eye(square.size(0), square.options());
 }
 
-// A~_k for every class (mechanism 2), stacked K x D x D: the Gram of each class's
-// clipped rows with its own independent noise, then PSD-projected.
-torch::Tensor noisy_class_grams(const torch::Tensor& clipped, const torch::Tensor& labels,
-                                std::int64_t num_classes, double std,
-                                privacy::GaussianNoise& noise) {
-  std::vector<torch::Tensor> grams;
-  grams.reserve(static_cast<std::size_t>(num_classes));
+// The class-weighted solve: for every class k, the noisy class Gram A~_k
+// (mechanism 2: each class's Gram with its own independent noise, PSD-projected)
+// and theta_k = (A~_k + alpha G~ + lambda I)^{-1} b~_k. One class at a time, so
+// memory stays O(D^2) however many classes there are. Returns K x D'.
+torch::Tensor class_weighted_solve(const torch::Tensor& clipped, const torch::Tensor& labels,
+                                   const torch::Tensor& regularised, const torch::Tensor& sums,
+                                   double std, privacy::GaussianNoise& noise) {
+  const auto num_classes = sums.size(1);
+  std::vector<torch::Tensor> rows;
+  rows.reserve(static_cast<std::size_t>(num_classes));
   for (std::int64_t k = 0; k < num_classes; ++k) {
-    // A class without examples still gets its noise: the draw must not depend on
-    // whether the class is present.
-    const auto rows = clipped.index({labels == k});
-    grams.push_back(project_psd(noisy_gram(rows, std, noise)));
+    // A class without examples still gets its noise: the draws must not depend on
+    // which classes are present.
+    const auto class_gram = project_psd(noisy_gram(clipped.index({labels == k}), std, noise));
+    rows.push_back(torch::linalg_solve(class_gram + regularised, sums.select(1, k)));
   }
-  return torch::stack(grams);
+  return torch::stack(rows);
 }
 
 }  // namespace
@@ -50,24 +55,15 @@ LinearHead fit_dp_ls(const torch::Tensor& features, const torch::Tensor& labels,
   const double c = options.clip_norm;
 
   const auto gram = project_psd(noisy_gram(clipped, options.gram_noise_multiplier * c * c, noise));
-  torch::Tensor class_grams;
-  if (options.class_weight_alpha) {
-    class_grams = noisy_class_grams(clipped, in.labels, num_classes,
-                                    options.gram_noise_multiplier * c * c, noise);
-  }
   const auto sums =
       noisy_class_sums(clipped, in.labels, num_classes, options.sums_noise_multiplier * c, noise);
-
   const auto regularised =
       gram * options.class_weight_alpha.value_or(1.0) + options.ridge * eye_like(gram);
-  torch::Tensor weight;  // K x D'
-  if (options.class_weight_alpha) {
-    // K systems (A~_k + alpha G~ + lambda I) theta_k = b~_k, solved as one batch.
-    const auto lhs = class_grams + regularised.unsqueeze(0);
-    weight = torch::linalg_solve(lhs, sums.t().unsqueeze(-1)).squeeze(-1);
-  } else {
-    weight = torch::linalg_solve(regularised, sums).t();
-  }
+  const auto weight =  // K x D'
+      options.class_weight_alpha
+          ? class_weighted_solve(clipped, in.labels, regularised, sums,
+                                 options.gram_noise_multiplier * c * c, noise)
+          : torch::linalg_solve(regularised, sums).t();
   return split_bias(weight, options.fit_bias, in.output_options);
 }
 

@@ -34,6 +34,8 @@
 //      uses the same sigma for both Grams; so does this one;
 //   3. B~ = B + N(0, (sigma_s C)^2) per entry: sensitivity C (one column moves by
 //      the added clipped row).
+// A noise multiplier of 0 releases the exact statistic: not private (the
+// accountant's epsilon is infinite); it is there for tests and baselines.
 // The labels enter only through B and the A_k, whose sensitivities above already
 // cover an added example of any class. The dataset size N is not used.
 #include <cstdint>
