@@ -4,6 +4,7 @@
 #include "dpsgd/accounting/pipeline.hpp"
 #include "dpsgd/config/config_json.hpp"
 #include "dpsgd/experiment/head_pipeline.hpp"
+#include "dpsgd/experiment/run_index.hpp"
 #include "dpsgd/experiment/run_one.hpp"
 #include "dpsgd/experiment/run_summary.hpp"
 #include "dpsgd/experiment/task_setup.hpp"

@@ -1,5 +1,6 @@
 #include "dpsgd/features/extractor_registry.hpp"
 
+#include "dpsgd/features/torchscript_extractor.hpp"
 #include "dpsgd/features/trained_model_extractor.hpp"
 
 namespace dpsgd::features {
@@ -9,6 +10,16 @@ void register_builtin_extractors(ExtractorRegistry& registry) {
                [](const FeatureOptions&, const std::vector<std::int64_t>&,
                   const torch::Device&) -> FeatureExtractorPtr {
                  throw std::logic_error("the 'none' extractor is never built");
+               });
+  registry.add("torchscript",
+               "a frozen backbone saved with torch.jit.save (features.torchscript.file), its "
+               "output or a submodule's",
+               [](const FeatureOptions& o, const std::vector<std::int64_t>& /*shape*/,
+                  const torch::Device& device) -> FeatureExtractorPtr {
+                 const auto& t = o.torchscript;
+                 TorchScriptOptions options{t.file, t.output,  t.repeat_channels,
+                                            t.resize, t.mean, t.std, o.batch_size};
+                 return std::make_unique<TorchScriptExtractor>(options, device);
                });
   registry.add("model",
                "penultimate layer of a model a dpsgd run saved (features.model.run: its folder)",
