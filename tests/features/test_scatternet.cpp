@@ -27,7 +27,7 @@ namespace {
 // Our float32 pipeline against kymatio's float32 pipeline: the filters differ by float32
 // rounding (kymatio builds them in complex64, we in float64) and the FFTs round differently,
 // so we allow a max abs error per image of kRelTol times that image's largest |coefficient|.
-constexpr double kRelTol = 2e-6;
+constexpr double kRelTol = 1e-6;  // measured: 2.9e-7
 
 nlohmann::json load_reference() {
   const std::string path =
@@ -46,7 +46,8 @@ torch::Tensor tensor_of(const nlohmann::json& values, const nlohmann::json& shap
 
 // The 28 x 28 images of the first reference case (N x 1 x 28 x 28 float32).
 torch::Tensor reference_mnist_like() {
-  const auto& c = load_reference()["cases"][0];
+  const auto ref = load_reference();
+  const auto& c = ref["cases"][0];
   return tensor_of(c["input"], c["input_shape"]).to(torch::kFloat32);
 }
 
