@@ -1,5 +1,6 @@
 #include "dpsgd/features/extractor_registry.hpp"
 
+#include "dpsgd/features/scatternet_extractor.hpp"
 #include "dpsgd/features/torchscript_extractor.hpp"
 #include "dpsgd/features/trained_model_extractor.hpp"
 
@@ -10,6 +11,20 @@ void register_builtin_extractors(ExtractorRegistry& registry) {
                [](const FeatureOptions&, const std::vector<std::int64_t>&,
                   const torch::Device&) -> FeatureExtractorPtr {
                  throw std::logic_error("the 'none' extractor is never built");
+               });
+  registry.add("scatternet",
+               "2-D scattering transform, Morlet wavelets (features.scatternet: J, L); "
+               "Tramer & Boneh 2021",
+               [](const FeatureOptions& o, const std::vector<std::int64_t>& shape,
+                  const torch::Device& device) -> FeatureExtractorPtr {
+                 if (shape.size() != 3) {
+                   throw std::invalid_argument("scatternet needs images (C x H x W inputs)");
+                 }
+                 auto e = std::make_unique<ScatterNetExtractor>(
+                     static_cast<int>(o.scatternet.J), static_cast<int>(o.scatternet.L), shape[1],
+                     shape[2]);
+                 (void)device;  // the filters follow the inputs' device
+                 return e;
                });
   registry.add("torchscript",
                "a frozen backbone saved with torch.jit.save (features.torchscript.file), its "
