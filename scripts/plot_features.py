@@ -30,6 +30,8 @@ def load_runs(dirs):
             s = json.loads(path.read_text())
             if s.get("status") not in ("completed", "budget_exhausted") or not s.get("private"):
                 continue
+            if not isinstance(s.get("epsilon"), (int, float)):
+                continue  # sigma 0: no finite epsilon to plot
             method = s.get("config", {}).get("head", {}).get("method", "dp_sgd")
             feats = s.get("features", {})
             runs.append({

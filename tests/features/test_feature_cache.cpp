@@ -11,8 +11,7 @@ using dpsgd::features::cache_key;
 using dpsgd::features::FeatureCache;
 using nlohmann::json;
 
-TEST_CASE("feature cache key: extractor settings and data both change it",
-          "[features][cache]") {
+TEST_CASE("feature cache key: extractor settings and data both change it", "[features][cache]") {
   torch::manual_seed(5);
   const auto train = torch::rand({6, 1, 4, 4});
   const auto test = torch::rand({3, 1, 4, 4});

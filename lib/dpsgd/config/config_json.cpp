@@ -121,17 +121,23 @@ nlohmann::json features_json(const ExperimentConfig& c) {
   const auto& f = c.features;
   nlohmann::json out = {{"extractor", f.extractor}};
   if (!f.enabled()) return out;
-  if (f.extractor == "scatternet") out["scatternet"] = {{"J", f.scatternet.J}, {"L", f.scatternet.L}};
+  if (f.extractor == "scatternet")
+    out["scatternet"] = {{"J", f.scatternet.J}, {"L", f.scatternet.L}};
   if (f.extractor == "torchscript") {
     const auto& t = f.torchscript;
     out["torchscript"] = {{"file", util::valid_utf8(t.file.string())},
+                          {"file_hash", t.file_hash},
                           {"output", t.output},
                           {"repeat_channels", t.repeat_channels},
                           {"resize", t.resize}};
     if (!t.mean.empty()) out["torchscript"]["mean"] = t.mean;
     if (!t.std.empty()) out["torchscript"]["std"] = t.std;
   }
-  if (f.extractor == "model") out["model"] = {{"run", util::valid_utf8(f.model.run.string())}};
+  if (f.extractor == "model") {
+    out["model"] = {{"run", util::valid_utf8(f.model.run.string())},
+                    {"model_hash", f.model.model_hash},
+                    {"declare_public", f.model.declare_public}};
+  }
   const bool group_norm = f.normalisation == features::Normalisation::kGroupNorm;
   out["normalisation"] = group_norm ? "group_norm" : "none";
   if (group_norm) out["groups"] = f.groups;

@@ -33,6 +33,12 @@ DeviceChoice read_device(Section& top) {
 // The closed-form heads fit a linear model on the features: model.pt then
 // holds {fc.weight, fc.bias}, which `evaluate` and the `model` extractor load.
 void check_head(const ExperimentConfig& c, const std::string& file) {
+  if (c.features.enabled() && c.train.augment_hflip) {
+    throw UserError(file + ": data.augment.hflip: 'true' is invalid with features.extractor '" +
+                    c.features.extractor +
+                    "': a flip of the features is not the features of the flipped image; "
+                    "set it to false");
+  }
   if (c.head.method == HeadMethod::kDpSgd) return;
   if (c.model.name != "linear") {
     throw UserError(file + ": model.name: '" + c.model.name +

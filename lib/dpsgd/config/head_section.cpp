@@ -45,8 +45,9 @@ void read_head_section(Section& top, ExperimentConfig& c) {
   }
   head.read_double("clip_norm", h.clip_norm, positive, "a number > 0");
   head.read_double("ridge", h.ridge, non_negative, "a number >= 0");
-  head.read_double("budget_share", h.budget_share,
-                   [](double v) { return v > 0 && v < 1; }, "a number in (0, 1)");
+  head.read_double(
+      "budget_share", h.budget_share, [](double v) { return v > 0 && v < 1; },
+      "a number in (0, 1)");
   head.read("fit_bias", h.fit_bias, "true or false");
   if (h.method == HeadMethod::kDpLs) {
     refuse_keys(head, fc_only, "it applies to dp_fc only");
@@ -60,6 +61,10 @@ void read_head_section(Section& top, ExperimentConfig& c) {
     head.read_int("steps", h.steps, 1, 100000, "an integer in [1, 100000]");
     head.read_double("lr", h.lr, positive, "a number > 0");
     head.read_double("gradient_clip_norm", h.gradient_clip_norm, positive, "a number > 0");
+    // The preconditioner (noisy covariance + ridge I) must be invertible: the PSD
+    // projection can leave zero eigenvalues.
+    if (h.ridge <= 0)
+      head.fail(head.key("ridge"), std::to_string(h.ridge), "a number > 0 for dp_fc");
   }
   head.finish();
 }

@@ -55,10 +55,15 @@ json mechanism_rows(const config::ExperimentConfig& c, double sigma) {
   const auto segments = head_mechanisms(c.head, sigma);
   for (std::size_t i = 0; i < segments.size(); ++i) {
     const auto& s = segments[i];
-    json row = {{"noise_multiplier", s.noise_multiplier}, {"sample_rate", s.sample_rate},
+    json row = {{"noise_multiplier", s.noise_multiplier},
+                {"sample_rate", s.sample_rate},
                 {"steps", s.steps}};
+    const bool class_grams = ls && c.head.class_weight_alpha && i == 1;
     if (i == 0) {
       row["release"] = "Gram matrix of the clipped features (upper triangle, mirrored)";
+      row["sensitivity"] = C * C;
+    } else if (class_grams) {
+      row["release"] = "per-class Gram matrices of the clipped features (one example changes one)";
       row["sensitivity"] = C * C;
     } else if (ls) {
       row["release"] = "per-class sums of the clipped features";
@@ -95,9 +100,8 @@ json head_privacy(const config::ExperimentConfig& c, const RunPlan& plan) {
 }
 
 // Evaluates on val (when present) and test, as metrics.json rows; returns test's.
-json evaluate_head(const config::ExperimentConfig& c, const LoadedData& data,
-                   models::Model& model, double epsilon, const util::Stopwatch& clock,
-                   train::MetricsLog& log) {
+json evaluate_head(const config::ExperimentConfig& c, const LoadedData& data, models::Model& model,
+                   double epsilon, const util::Stopwatch& clock, train::MetricsLog& log) {
   const auto objective = build_objective(c, data.train, data.val, data.test);
   json final_test;
   for (const auto& [name, split] : {std::pair{"val", &data.val}, std::pair{"test", &data.test}}) {
@@ -125,9 +129,8 @@ double head_epsilon(const config::ExperimentConfig& c, double sigma) {
 
 }  // namespace
 
-json run_closed_form(const config::ExperimentConfig& c, const RunPlan& plan,
-                     const LoadedData& data, const torch::Device& device,
-                     const std::filesystem::path& run_dir) {
+json run_closed_form(const config::ExperimentConfig& c, const RunPlan& plan, const LoadedData& data,
+                     const torch::Device& device, const std::filesystem::path& run_dir) {
   const auto resolved = config::run_config_json(c, plan.sigma);
   const auto started = now_iso8601();
   util::write_file_atomically(run_dir / "config.yaml", config::json_to_yaml(resolved));

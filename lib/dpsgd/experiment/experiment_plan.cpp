@@ -9,10 +9,10 @@
 #include "dpsgd/accounting/accounting_error.hpp"
 #include "dpsgd/accounting/budget.hpp"
 #include "dpsgd/accounting/calibration.hpp"
+#include "dpsgd/accounting/pipeline.hpp"
 #include "dpsgd/config/config_json.hpp"
 #include "dpsgd/data/dataset_registry.hpp"
 #include "dpsgd/data/sampling/batch_sampler.hpp"
-#include "dpsgd/accounting/pipeline.hpp"
 #include "dpsgd/experiment/head_pipeline.hpp"
 #include "dpsgd/experiment/run_id.hpp"
 #include "dpsgd/train/trainer.hpp"
@@ -106,8 +106,8 @@ std::vector<RunPlan> plan_head_runs(const config::ExperimentConfig& c) {
     const double target = c.privacy.target_epsilons[i];
     double sigma = 0;
     try {
-      sigma = accounting::calibrate_pipeline(accountant_maker(c), target, c.privacy.delta,
-                                             pipeline);
+      sigma =
+          accounting::calibrate_pipeline(accountant_maker(c), target, c.privacy.delta, pipeline);
     } catch (const std::invalid_argument& e) {
       throw util::UserError(util::cat(c.source.string(), ": privacy.target_epsilon: '", target,
                                       "' cannot be reached: ", e.what()));

@@ -11,7 +11,10 @@ heads::DpLsOptions dp_ls_options(const config::HeadConfig& head, double sigma) {
   heads::DpLsOptions o;
   o.clip_norm = head.clip_norm;
   o.ridge = head.ridge;
-  o.gram_noise_multiplier = accounting::share_noise_multiplier(sigma, head.budget_share);
+  // With class weights the per-class Gram matrices are a third release at the
+  // Gram's noise multiplier: the Gram's share is split evenly between the two.
+  const double gram_share = head.class_weight_alpha ? head.budget_share / 2 : head.budget_share;
+  o.gram_noise_multiplier = accounting::share_noise_multiplier(sigma, gram_share);
   o.sums_noise_multiplier = accounting::share_noise_multiplier(sigma, 1.0 - head.budget_share);
   o.class_weight_alpha = head.class_weight_alpha;
   o.fit_bias = head.fit_bias;

@@ -5,7 +5,9 @@
 // A mechanism with share f runs at sigma / sqrt(f): Gaussian mechanisms'
 // RDP alpha / (2 s^2) adds up (Mironov 2017, Prop. 7), so shares summing to 1
 // compose to exactly one Gaussian mechanism at sigma (accounting/pipeline.hpp).
-//  - dp_ls: the Gram matrix gets share f, the class sums 1 - f.
+//  - dp_ls: the Gram matrix gets share f, the class sums 1 - f; with class weights
+//    (head.class_weight_alpha) the Gram matrix and the per-class Gram matrices
+//    get f / 2 each.
 //  - dp_fc: the covariance gets share f, each of the T gradient steps (1 - f) / T.
 #include <vector>
 

@@ -98,8 +98,8 @@ void add_run_context(json& summary, const config::ExperimentConfig& c, const Loa
   summary["features"] = data.features->to_json();
   summary["data_splits"] = {
       {"public", {data.features->provenance}},
-      {"private", util::cat("the training split of data '", c.data.name, "' (",
-                            data.train.size(), " examples)")},
+      {"private", util::cat("the training split of data '", c.data.name, "' (", data.train.size(),
+                            " examples)")},
       {"epsilon_covers",
        "the private training split only: the feature extractor, and any data it was "
        "trained on, are public by declaration and are not covered"},

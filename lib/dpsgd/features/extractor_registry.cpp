@@ -20,9 +20,9 @@ void register_builtin_extractors(ExtractorRegistry& registry) {
                  if (shape.size() != 3) {
                    throw std::invalid_argument("scatternet needs images (C x H x W inputs)");
                  }
-                 auto e = std::make_unique<ScatterNetExtractor>(
-                     static_cast<int>(o.scatternet.J), static_cast<int>(o.scatternet.L), shape[1],
-                     shape[2]);
+                 auto e = std::make_unique<ScatterNetExtractor>(static_cast<int>(o.scatternet.J),
+                                                                static_cast<int>(o.scatternet.L),
+                                                                shape[1], shape[2]);
                  (void)device;  // the filters follow the inputs' device
                  return e;
                });
@@ -32,8 +32,8 @@ void register_builtin_extractors(ExtractorRegistry& registry) {
                [](const FeatureOptions& o, const std::vector<std::int64_t>& /*shape*/,
                   const torch::Device& device) -> FeatureExtractorPtr {
                  const auto& t = o.torchscript;
-                 TorchScriptOptions options{t.file, t.output,  t.repeat_channels,
-                                            t.resize, t.mean, t.std, o.batch_size};
+                 TorchScriptOptions options{t.file, t.output, t.repeat_channels, t.resize,
+                                            t.mean, t.std,    o.batch_size};
                  return std::make_unique<TorchScriptExtractor>(options, device);
                });
   registry.add("model",

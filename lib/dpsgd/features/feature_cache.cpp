@@ -1,6 +1,7 @@
 #include "dpsgd/features/feature_cache.hpp"
 
 #include <cstdlib>
+#include <fstream>
 
 #include "dpsgd/util/atomic_file.hpp"
 #include "dpsgd/util/content_hash.hpp"
@@ -49,8 +50,14 @@ std::optional<std::map<std::string, torch::Tensor>> FeatureCache::load(
   }
 }
 
-void FeatureCache::store(const std::string& key,
-                         const std::map<std::string, torch::Tensor>& splits,
+double FeatureCache::recorded_extract_seconds(const std::string& key) const {
+  std::ifstream in(dir_ / (key + ".json"));
+  const auto note = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+  if (!note.is_object() || !note.contains("extract_seconds")) return 0.0;
+  return note["extract_seconds"].is_number() ? note["extract_seconds"].get<double>() : 0.0;
+}
+
+void FeatureCache::store(const std::string& key, const std::map<std::string, torch::Tensor>& splits,
                          const nlohmann::json& about) const {
   std::filesystem::create_directories(dir_);
   std::map<std::string, torch::Tensor> cpu;

@@ -35,6 +35,8 @@ class FeatureCache {
   /// Writes an entry (CPU tensors) atomically, with a JSON note of what it holds.
   void store(const std::string& key, const std::map<std::string, torch::Tensor>& splits,
              const nlohmann::json& about) const;
+  /// The extraction time the entry's note recorded (0 when there is none).
+  [[nodiscard]] double recorded_extract_seconds(const std::string& key) const;
   [[nodiscard]] const std::filesystem::path& dir() const { return dir_; }
 
  private:

@@ -33,7 +33,14 @@ struct ScatterNetSettings {
 /// `model`: the penultimate layer of a model a dpsgd run saved (model.pt).
 struct TrainedModelSettings {
   std::filesystem::path run;  ///< the run folder: config.yaml and model.pt
-  std::string model_name;     ///< from the run's config.yaml
+  /// Content hash of its model.pt when the config was read; a resolved config
+  /// carries it, so a run whose extractor changed since is refused (not resumed,
+  /// skipped or evaluated on other features).
+  std::string model_hash;
+  /// The user's statement that the run's training data is public (required when
+  /// it trained on the data set of the private run).
+  bool declare_public = false;
+  std::string model_name;  ///< from the run's config.yaml
   models::ModelOptions options;
   /// The run's data section and privacy setting, for the run summary's data splits.
   nlohmann::json trained_on;
@@ -41,7 +48,8 @@ struct TrainedModelSettings {
 
 struct TorchScriptSettings {
   std::filesystem::path file;
-  std::string output;  ///< "": the module's output; "a.b": that submodule run on the inputs
+  std::string file_hash;  ///< content hash of the file when the config was read (see model_hash)
+  std::string output;     ///< "": the module's output; "a.b": that submodule run on the inputs
   std::int64_t repeat_channels = 0;  ///< 0: as is; e.g. 3: grey images repeated to RGB
   std::int64_t resize = 0;           ///< 0: as is; else bilinear to resize x resize
   std::vector<double> mean, std;     ///< per channel, after repeat and resize; empty: none

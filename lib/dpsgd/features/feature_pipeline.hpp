@@ -19,12 +19,12 @@
 namespace dpsgd::features {
 
 struct FeatureReport {
-  std::string provenance;         ///< what public knowledge the extractor embodies
-  nlohmann::json fingerprint;     ///< the extractor's settings
-  std::string cache_file;         ///< the cache entry used or written
+  std::string provenance;      ///< what public knowledge the extractor embodies
+  nlohmann::json fingerprint;  ///< the extractor's settings
+  std::string cache_file;      ///< the cache entry used or written
   bool from_cache = false;
-  double extract_seconds = 0.0;   ///< extraction (0 when the cache answered)
-  double load_seconds = 0.0;      ///< reading the cache entry
+  double extract_seconds = 0.0;     ///< extraction (from the cache entry's note when cached)
+  double load_seconds = 0.0;        ///< reading the cache entry
   std::vector<std::int64_t> shape;  ///< one example's features
 
   [[nodiscard]] nlohmann::json to_json() const;

@@ -20,7 +20,9 @@ torch::Tensor group_normalise(const torch::Tensor& features, std::int64_t groups
   const auto grouped = features.reshape({n, groups, -1}).to(torch::kFloat64);
   const auto mean = grouped.mean(-1, /*keepdim=*/true);
   const auto var = grouped.var(-1, /*unbiased=*/false, /*keepdim=*/true);
-  return ((grouped - mean) / torch::sqrt(var + eps)).to(features.scalar_type()).reshape(features.sizes());
+  return ((grouped - mean) / torch::sqrt(var + eps))
+      .to(features.scalar_type())
+      .reshape(features.sizes());
 }
 
 }  // namespace dpsgd::features

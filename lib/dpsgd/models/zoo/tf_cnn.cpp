@@ -31,6 +31,8 @@ torch::Tensor TfCnn::penultimate(const torch::Tensor& input) {
   return act(fc1_->forward(x.flatten(1)));
 }
 
-torch::Tensor TfCnn::forward(const torch::Tensor& input) { return fc2_->forward(penultimate(input)); }
+torch::Tensor TfCnn::forward(const torch::Tensor& input) {
+  return fc2_->forward(penultimate(input));
+}
 
 }  // namespace dpsgd::models
