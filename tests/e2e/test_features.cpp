@@ -55,7 +55,8 @@ TEST_CASE("features: the cache is reused, and changes with settings and data",
   CHECK(b["features"]["from_cache"] == true);
   CHECK(b["features"]["cache_file"] == a["features"]["cache_file"]);
   CHECK(b["final_test"]["accuracy"] == a["final_test"]["accuracy"]);  // same features
-  const auto other_l = run_dpsgd(scat_args(dir / "c", cache) + " --set features.scatternet.L=4 --set features.groups=5");
+  const auto other_l = run_dpsgd(scat_args(dir / "c", cache) +
+                                 " --set features.scatternet.L=4 --set features.groups=5");
   REQUIRE(other_l.code == 0);
   const auto c = summary_of(dir / "c" / "eps-3");
   CHECK(c["features"]["from_cache"] == false);
@@ -92,8 +93,7 @@ TEST_CASE("features: dp_ls and dp_fc runs account what they release and reload",
       REQUIRE(releases.size() == 2);
       CHECK(releases[0]["sensitivity"] == 1.0);  // clip_norm 1: C^2 for the Gram matrix
       CHECK(s["privacy"]["neighbouring_relation"] == "add/remove one example");
-      CHECK(s["data_splits"]["public"][0].get<std::string>().find("Morlet") !=
-            std::string::npos);
+      CHECK(s["data_splits"]["public"][0].get<std::string>().find("Morlet") != std::string::npos);
       // model.pt reloads (features extracted again, from the cache) to the same metrics.
       const auto e = run_dpsgd("evaluate " + (out / id).string() + " --device cpu");
       INFO(e.output);
@@ -110,8 +110,9 @@ TEST_CASE("features: a model dpsgd trained (public) gives features to a private 
           "[e2e][features][model]") {
   if (!fs::exists(kFashion)) DPSGD_SKIP("Fashion-MNIST not installed");
   const auto dir = fresh_dir("dpsgd_features_model");
-  const auto pre = run_dpsgd("configs/smoke.yaml --device cpu --out " + (dir / "public").string() +
-                             " --set privacy.enabled=false --set train.epochs=2 --set train.optimizer.lr=0.05");
+  const auto pre =
+      run_dpsgd("configs/smoke.yaml --device cpu --out " + (dir / "public").string() +
+                " --set privacy.enabled=false --set train.epochs=2 --set train.optimizer.lr=0.05");
   INFO(pre.output);
   REQUIRE(pre.code == 0);
   const auto run = dir / "public" / "nonprivate";
@@ -134,7 +135,8 @@ TEST_CASE("features: a model dpsgd trained (public) gives features to a private 
         "configs/fmnist_scatternet_dp_ls.yaml --device cpu --out " + (dir / "undeclared").string() +
         " --set features.scatternet=null --set features.groups=null"
         " --set features.normalisation=none --set features.extractor=model"
-        " --set 'features.model={run: " + run.string() + "}'");
+        " --set 'features.model={run: " +
+        run.string() + "}'");
     CHECK(undeclared.code == 2);
     CHECK_THAT(undeclared.output, Contains("declare_public"));
   }
