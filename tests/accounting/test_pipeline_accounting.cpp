@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdint>
 #include <fstream>
+#include <iostream>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -107,9 +108,9 @@ TEST_CASE("mixed pipelines: RDP matches dp_accounting at the same orders", "[pip
        << worst_integer << ", default orders (q = 1) " << worst_default_q1
        << ", default orders (mixed, ours below) " << worst_default_below);
   CHECK(worst_integer < 1e-9);
-  WARN("RDP vs dp_accounting: integer orders " << worst_integer << ", default orders q=1 "
-                                               << worst_default_q1 << ", default orders mixed "
-                                               << worst_default_below);
+  std::cout << "RDP vs dp_accounting: integer orders " << worst_integer << ", default orders q=1 "
+            << worst_default_q1 << ", default orders mixed " << worst_default_below
+            << std::endl;  // the measured figure, for the notes
 }
 
 TEST_CASE("mixed pipelines: PRV's bracket holds dp_accounting's PLD epsilon", "[pipeline]") {
@@ -137,7 +138,8 @@ TEST_CASE("mixed pipelines: PRV's bracket holds dp_accounting's PLD epsilon", "[
       CHECK(report.epsilon == Approx(pld).epsilon(1e-4));
     }
   }
-  WARN("PRV estimate vs dp_accounting PLD: worst relative difference " << worst);
+  std::cout << "PRV estimate vs dp_accounting PLD: worst relative difference " << worst
+            << std::endl;  // the measured figure, for the notes
 }
 
 TEST_CASE("share_noise_multiplier: shares summing to 1 compose to one Gaussian", "[pipeline]") {

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdint>
 #include <fstream>
+#include <iostream>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -81,7 +82,8 @@ TEST_CASE("Scattering2d matches kymatio 0.3.0 channel by channel", "[scatternet]
       }
     }
   }
-  WARN("max |ours - kymatio| / max |kymatio| over the reference: " << worst);
+  std::cout << "max |ours - kymatio| / max |kymatio| over the reference: " << worst
+            << std::endl;  // the measured figure, for the notes
 }
 
 TEST_CASE("Scattering2d output shape and channel count", "[scatternet]") {
