@@ -1,6 +1,7 @@
 #include "dpsgd/experiment/experiment_plan.hpp"
 
 #include <algorithm>
+#include <functional>
 #include <stdexcept>
 
 #include <nlohmann/json.hpp>
@@ -94,11 +95,12 @@ std::optional<std::int64_t> budget_limit(const config::ExperimentConfig& c, doub
   return std::nullopt;
 }
 
-// dp_ls and dp_fc: a fixed list of full-batch Gaussian mechanisms per overall
-// sigma (head_pipeline.hpp); a target epsilon calibrates that sigma for the list.
-std::vector<RunPlan> plan_head_runs(const config::ExperimentConfig& c) {
-  if (!c.privacy.enabled) return {{make_run_id(false, 0.0), 0.0, std::nullopt, std::nullopt}};
-  const auto pipeline = [&c](double sigma) { return head_mechanisms(c.head, sigma); };
+// The runs of a sweep over target epsilons (sigma from `calibrate`, which throws
+// std::invalid_argument for an unreachable target) or over noise multipliers;
+// `limit` checks a sigma and gives its budget step limit.
+std::vector<RunPlan> plan_sweep(const config::ExperimentConfig& c,
+                                const std::function<double(double)>& calibrate,
+                                const std::function<std::optional<std::int64_t>(double)>& limit) {
   std::vector<RunPlan> plans;
   const auto eps_ids = make_run_ids("eps", c.privacy.target_epsilons,
                                     c.source.string() + ": privacy.target_epsilon");
@@ -106,22 +108,37 @@ std::vector<RunPlan> plan_head_runs(const config::ExperimentConfig& c) {
     const double target = c.privacy.target_epsilons[i];
     double sigma = 0;
     try {
-      sigma =
-          accounting::calibrate_pipeline(accountant_maker(c), target, c.privacy.delta, pipeline);
+      sigma = calibrate(target);
     } catch (const std::invalid_argument& e) {
       throw util::UserError(util::cat(c.source.string(), ": privacy.target_epsilon: '", target,
                                       "' cannot be reached: ", e.what()));
     }
-    util::log::info(util::cat("target epsilon ", target, ": overall noise multiplier ", sigma,
-                              " for the head's mechanisms (delta ", c.privacy.delta, ", ",
-                              c.privacy.accountant, ")"));
-    plans.push_back({eps_ids[i], sigma, target, std::nullopt});
+    plans.push_back({eps_ids[i], sigma, target, limit(sigma)});
   }
   if (!plans.empty()) return plans;
+  if (!c.privacy.enabled) return {{make_run_id(false, 0.0), 0.0, std::nullopt, std::nullopt}};
   const auto ids = make_run_ids("sigma", c.privacy.noise_multipliers,
                                 c.source.string() + ": privacy.noise_multiplier");
   for (std::size_t i = 0; i < ids.size(); ++i) {
     const double sigma = c.privacy.noise_multipliers[i];
+    plans.push_back({ids[i], sigma, std::nullopt, limit(sigma)});
+  }
+  return plans;
+}
+
+// dp_ls and dp_fc: a fixed list of full-batch Gaussian mechanisms per overall
+// sigma (head_pipeline.hpp); a target epsilon calibrates that sigma for the list.
+std::vector<RunPlan> plan_head_runs(const config::ExperimentConfig& c) {
+  const auto pipeline = [&c](double sigma) { return head_mechanisms(c.head, sigma); };
+  const auto calibrate = [&](double target) {
+    const double sigma =
+        accounting::calibrate_pipeline(accountant_maker(c), target, c.privacy.delta, pipeline);
+    util::log::info(util::cat("target epsilon ", target, ": overall noise multiplier ", sigma,
+                              " for the head's mechanisms (delta ", c.privacy.delta, ", ",
+                              c.privacy.accountant, ")"));
+    return sigma;
+  };
+  const auto check = [&](double sigma) -> std::optional<std::int64_t> {
     try {
       (void)accounting::epsilon_of(accountant_maker(c), pipeline(sigma), c.privacy.delta);
     } catch (const accounting::AccountingError& e) {
@@ -129,9 +146,9 @@ std::vector<RunPlan> plan_head_runs(const config::ExperimentConfig& c) {
                                       c.privacy.accountant, "' cannot answer for sigma ", sigma,
                                       ": ", e.what(), "; use accountant: rdp"));
     }
-    plans.push_back({ids[i], sigma, std::nullopt, std::nullopt});
-  }
-  return plans;
+    return std::nullopt;
+  };
+  return plan_sweep(c, calibrate, check);
 }
 
 features::FeatureReport extract_features(const config::ExperimentConfig& c, LoadedData& out,
@@ -177,7 +194,6 @@ LoadedData load_data(const config::ExperimentConfig& c, const torch::Device& dev
 
 std::vector<RunPlan> plan_runs(const config::ExperimentConfig& c, std::int64_t train_size) {
   if (c.head.method != config::HeadMethod::kDpSgd) return plan_head_runs(c);
-  std::vector<RunPlan> plans;
   const double q = data::poisson_sample_rate(c.train.batch_size, train_size);
   std::int64_t steps = 0;
   try {
@@ -186,31 +202,15 @@ std::vector<RunPlan> plan_runs(const config::ExperimentConfig& c, std::int64_t t
     throw util::UserError(util::cat(c.source.string(), ": train.epochs: '", c.train.epochs,
                                     "' is invalid: ", e.what(), "; use fewer epochs"));
   }
-  const auto eps_ids = make_run_ids("eps", c.privacy.target_epsilons,
-                                    c.source.string() + ": privacy.target_epsilon");
-  for (std::size_t i = 0; i < eps_ids.size(); ++i) {
-    const double target = c.privacy.target_epsilons[i];
-    double sigma = 0;
-    try {
-      sigma = accounting::calibrate_sigma(accountant_maker(c), target, q, steps, c.privacy.delta);
-    } catch (const std::invalid_argument& e) {
-      throw util::UserError(util::cat(c.source.string(), ": privacy.target_epsilon: '", target,
-                                      "' cannot be reached: ", e.what()));
-    }
+  const auto calibrate = [&](double target) {
+    const double sigma =
+        accounting::calibrate_sigma(accountant_maker(c), target, q, steps, c.privacy.delta);
     util::log::info(util::cat("target epsilon ", target, ": noise multiplier ", sigma, " (q ", q,
                               ", ", steps, " steps, delta ", c.privacy.delta, ", ",
                               c.privacy.accountant, ")"));
-    plans.push_back({eps_ids[i], sigma, target, budget_limit(c, sigma, q, steps)});
-  }
-  if (!plans.empty()) return plans;
-  if (!c.privacy.enabled) return {{make_run_id(false, 0.0), 0.0, std::nullopt, std::nullopt}};
-  const auto ids = make_run_ids("sigma", c.privacy.noise_multipliers,
-                                c.source.string() + ": privacy.noise_multiplier");
-  for (std::size_t i = 0; i < ids.size(); ++i) {
-    const double sigma = c.privacy.noise_multipliers[i];
-    plans.push_back({ids[i], sigma, std::nullopt, budget_limit(c, sigma, q, steps)});
-  }
-  return plans;
+    return sigma;
+  };
+  return plan_sweep(c, calibrate, [&](double sigma) { return budget_limit(c, sigma, q, steps); });
 }
 
 std::string Planned::directory() const {
