@@ -7,7 +7,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 mkdir -p "$ROOT/.debs"
 cd "$ROOT/.debs"
 apt-get download libyaml-cpp-dev libyaml-cpp0.7 libspdlog-dev libspdlog1.10 libfmt-dev libfmt9 \
-  libcli11-dev nlohmann-json3-dev catch2
+  libcli11-dev nlohmann-json3-dev catch2 libgloo-dev
 # The Fashion-MNIST IDX files travel too (30 MB gz), read without OpenCV.
 if [ -d /usr/share/datasets/fashion-mnist ]; then
   mkdir -p "$ROOT/.debs/fashion-mnist"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything dpsgd needs on a fresh Debian 12 machine, skipping what is
 # already there: the apt packages (toolchain, yaml-cpp, CLI11, spdlog,
-# nlohmann-json, OpenCV, Catch2, zlib, the Fashion-MNIST data set) and LibTorch 2.x
+# nlohmann-json, OpenCV, Catch2, zlib, the Fashion-MNIST data set, the Gloo headers
+# for multi-process CPU runs) and LibTorch 2.x
 # from the PyPI torch wheel. Prints nothing but progress; safe to re-run.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -12,7 +13,7 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
 APT_PACKAGES=(build-essential cmake ninja-build git ccache pkg-config clang-format python3 python3-venv
   python3-pip python3-matplotlib libyaml-cpp-dev libcli11-dev libspdlog-dev nlohmann-json3-dev libopencv-dev
-  catch2 zlib1g-dev dataset-fashion-mnist)
+  catch2 zlib1g-dev dataset-fashion-mnist libgloo-dev)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,6 +1,10 @@
 // dpsgd-run: parses the command line and calls the library. Nothing else.
 //   dpsgd-run run CONFIG.yaml [--set key=value]... [--variant NAME]... [--out DIR]
-//             [--device D] [--restart] [-v]
+//             [--device D] [--restart] [--only ID]... [--shard I/N] [-v]
+//   dpsgd-run plan CONFIG.yaml [--set key=value]... [--variant NAME]... [--only ID]...
+//             [--shard I/N]        (the runs as JSON: id, run id, variant, settings)
+// D: auto, cpu, cuda or cuda:N. Several processes (torchrun, srun: RANK, WORLD_SIZE,
+// LOCAL_RANK, MASTER_ADDR, MASTER_PORT) train each run together, data parallel.
 //   dpsgd-run evaluate RUN_DIR [--split test|val] [--set key=value]... [--device D]
 //   dpsgd-run CONFIG.yaml ...   (the same: `run` is the default subcommand)
 //   dpsgd-run bench CONFIG.yaml [--steps N] [--warmup N] [--engines a,b,...] [--json]
@@ -36,8 +40,13 @@
 namespace {
 
 constexpr int kExitBadInput = 2;
-const std::vector<std::string> kSubcommands = {"run",       "bench",    "epsilon",
+const std::vector<std::string> kSubcommands = {"run",       "plan",     "bench", "epsilon",
                                                "calibrate", "evaluate", "list"};
+
+// "cuda:N": N (validated by add_device_option); otherwise -1.
+int device_index(const std::string& text) {
+  return text.rfind("cuda:", 0) == 0 ? std::stoi(text.substr(5)) : -1;
+}
 
 std::optional<dpsgd::config::DeviceChoice> parse_device(const std::string& text) {
   if (text.empty()) return std::nullopt;
@@ -47,7 +56,15 @@ std::optional<dpsgd::config::DeviceChoice> parse_device(const std::string& text)
 }
 
 CLI::Option* add_device_option(CLI::App& app, std::string& device, const std::string& help) {
-  return app.add_option("--device", device, help)->check(CLI::IsMember({"auto", "cpu", "cuda"}));
+  const CLI::Validator valid(
+      [](std::string& text) -> std::string {
+        if (text == "auto" || text == "cpu" || text == "cuda") return {};
+        const bool indexed = text.rfind("cuda:", 0) == 0 && text.size() > 5 && text.size() < 9 &&
+                             text.find_first_not_of("0123456789", 5) == std::string::npos;
+        return indexed ? std::string() : "expected auto, cpu, cuda or cuda:N, got '" + text + "'";
+      },
+      "auto|cpu|cuda|cuda:N");
+  return app.add_option("--device", device, help)->check(valid);
 }
 
 // ---- run ------------------------------------------------------------------------
@@ -57,8 +74,18 @@ struct RunArgs {
   std::string config_path;
   std::string out_dir;
   std::string device;
+  std::string shard;
   bool verbose = false;
 };
+
+void add_selection_options(CLI::App& cmd, RunArgs& a) {
+  cmd.add_option("--only", a.request.only,
+                 "only this run: its id as `dpsgd-run plan` prints it (repeatable)")
+      ->take_all();
+  cmd.add_option("--shard", a.shard,
+                 "only the runs at plan positions p with p mod N = I (0 <= I < N), e.g. a job "
+                 "array task: --shard $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT");
+}
 
 CLI::App* add_run_command(CLI::App& app, RunArgs& a) {
   CLI::App* cmd =
@@ -71,19 +98,46 @@ CLI::App* add_run_command(CLI::App& app, RunArgs& a) {
   cmd->add_option("--variant", a.request.variants,
                   "run only this variant of a file with `variants:` (repeatable)")
       ->take_all();
-  add_device_option(*cmd, a.device, "auto, cpu or cuda (overrides the config)");
+  add_device_option(*cmd, a.device, "auto, cpu, cuda or cuda:N (overrides the config)");
   cmd->add_flag("--restart", a.request.restart,
                 "start every run over (default: skip finished runs, resume from checkpoints)");
+  add_selection_options(*cmd, a);
   cmd->add_flag("-v,--verbose", a.verbose, "debug logging");
   return cmd;
 }
 
-int do_run(RunArgs& a) {
-  dpsgd::util::log::init(a.verbose);
+void fill_request(RunArgs& a) {
   a.request.config_path = a.config_path;
   if (!a.out_dir.empty()) a.request.out_dir = a.out_dir;
   a.request.device = parse_device(a.device);
+  a.request.device_index = device_index(a.device);
+  if (!a.shard.empty()) a.request.shard = dpsgd::experiment::parse_shard(a.shard);
+}
+
+int do_run(RunArgs& a) {
+  dpsgd::util::log::init(a.verbose);
+  fill_request(a);
   return dpsgd::experiment::run_experiment(a.request);
+}
+
+// ---- plan -----------------------------------------------------------------------
+
+CLI::App* add_plan_command(CLI::App& app, RunArgs& a) {
+  CLI::App* cmd = app.add_subcommand(
+      "plan", "print the runs of an experiment as JSON (id, run id, variant, settings)");
+  cmd->add_option("config", a.config_path, "experiment YAML file")->required();
+  cmd->add_option("--set", a.request.overrides, "override a config key (value read as YAML)")
+      ->take_all();
+  cmd->add_option("--variant", a.request.variants, "only this variant (repeatable)")->take_all();
+  add_selection_options(*cmd, a);
+  return cmd;
+}
+
+int do_plan(RunArgs& a) {
+  dpsgd::util::log::init(false);
+  fill_request(a);
+  std::cout << dpsgd::experiment::plan_experiment(a.request).dump(2) << std::endl;
+  return 0;
 }
 
 // ---- bench ----------------------------------------------------------------------
@@ -104,7 +158,7 @@ CLI::App* add_bench_command(CLI::App& app, BenchArgs& a) {
   cmd->add_option("--warmup", a.request.warmup, "untimed steps first (default 3)");
   cmd->add_option("--engines", a.engines, "comma-separated engines (default materialize,ghost)");
   cmd->add_flag("--json", a.as_json, "print one JSON object instead of a table");
-  add_device_option(*cmd, a.device, "auto, cpu or cuda");
+  add_device_option(*cmd, a.device, "auto, cpu, cuda or cuda:N");
   cmd->add_option("--variant", a.request.variant, "the variant to bench, for a file with variants");
   cmd->add_option("--set", a.request.overrides, "override a config key (value read as YAML)")
       ->take_all();
@@ -115,6 +169,7 @@ int do_bench(BenchArgs& a) {
   dpsgd::util::log::init(false);
   a.request.config_path = a.config_path;
   a.request.device = parse_device(a.device);
+  a.request.device_index = device_index(a.device);
   std::stringstream list(a.engines);
   for (std::string e; std::getline(list, e, ',');) {
     if (!e.empty()) a.request.engines.push_back(e);
@@ -150,6 +205,7 @@ int do_evaluate(EvaluateArgs& a) {
   dpsgd::util::log::init(false);
   a.request.run_dir = a.run_dir;
   a.request.device = parse_device(a.device);
+  a.request.device_index = device_index(a.device);
   std::cout << dpsgd::experiment::evaluate_run(a.request).dump(2) << std::endl;
   return 0;
 }
@@ -249,12 +305,14 @@ int run_main(int argc, char** argv) {
       "`dpsgd-run CONFIG [options]` is short for `dpsgd-run run CONFIG [options]`.\n"
       "`dpsgd-run SUBCOMMAND --help` describes a subcommand's options.");
   RunArgs run;
+  RunArgs plan;
   BenchArgs bench;
   AccountingArgs epsilon;
   AccountingArgs calibrate;
   EvaluateArgs evaluate;
   bool list_json = false;
   CLI::App* run_cmd = add_run_command(app, run);
+  CLI::App* plan_cmd = add_plan_command(app, plan);
   CLI::App* bench_cmd = add_bench_command(app, bench);
   CLI::App* epsilon_cmd = add_accounting_command(app, epsilon, /*calibrate=*/false);
   CLI::App* calibrate_cmd = add_accounting_command(app, calibrate, /*calibrate=*/true);
@@ -270,6 +328,7 @@ int run_main(int argc, char** argv) {
     if (implicit_run) check_bare_word(run.config_path);
     return do_run(run);
   }
+  if (*plan_cmd) return do_plan(plan);
   if (*bench_cmd) return do_bench(bench);
   if (*epsilon_cmd) return do_accounting(epsilon, /*calibrate=*/false);
   if (*calibrate_cmd) return do_accounting(calibrate, /*calibrate=*/true);

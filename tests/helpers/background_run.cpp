@@ -18,11 +18,11 @@ std::atomic<int> g_counter{0};
 
 }  // namespace
 
-BackgroundRun::BackgroundRun(const std::string& args)
+BackgroundRun::BackgroundRun(const std::string& args, const std::string& env)
     : log_(std::filesystem::temp_directory_path() /
            ("dpsgd_bg_" + std::to_string(getpid()) + "_" + std::to_string(g_counter++) + ".txt")) {
-  const std::string cmd = std::string("cd ") + DPSGD_SOURCE_DIR + " && exec " + DPSGD_RUN_BINARY +
-                          " " + args + " > " + log_.string() + " 2>&1";
+  const std::string cmd = std::string("cd ") + DPSGD_SOURCE_DIR + " && exec env " + env + " " +
+                          DPSGD_RUN_BINARY + " " + args + " > " + log_.string() + " 2>&1";
   pid_ = fork();
   if (pid_ < 0) throw std::runtime_error("fork failed");
   if (pid_ == 0) {

@@ -10,8 +10,9 @@ namespace dpsgd::test {
 
 class BackgroundRun {
  public:
-  /// Starts `dpsgd-run ARGS` from the source directory, output to a log file.
-  explicit BackgroundRun(const std::string& args);
+  /// Starts `dpsgd-run ARGS` from the source directory, output to a log file,
+  /// with the environment assignments `env` ("NAME=value ...") added.
+  explicit BackgroundRun(const std::string& args, const std::string& env = "");
   BackgroundRun(const BackgroundRun&) = delete;
   BackgroundRun& operator=(const BackgroundRun&) = delete;
   ~BackgroundRun();

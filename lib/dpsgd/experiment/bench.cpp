@@ -275,7 +275,7 @@ json run_bench(const BenchRequest& request) {
   util::tune_host_allocator();
   if (request.steps < 1) throw util::UserError("--steps must be >= 1");
   const auto c = bench_config(request);
-  const auto device = resolve_device(request.device.value_or(c.device));
+  const auto device = resolve_device(request.device.value_or(c.device), request.device_index);
   const auto engines = bench_engines(request, c);
   const auto train = bench_train_set(c);
   const auto batches = bench_batches(c, train, device);

@@ -24,7 +24,8 @@ struct BenchRequest {
   std::int64_t warmup = 3;
   std::vector<std::string> engines;  ///< empty: every exact engine but loop
   std::optional<config::DeviceChoice> device;
-  std::string variant;  ///< for a file with `variants:`, the one to bench (required there)
+  int device_index = -1;  ///< --device cuda:N (-1: device 0)
+  std::string variant;    ///< for a file with `variants:`, the one to bench (required there)
 };
 
 nlohmann::json run_bench(const BenchRequest& request);

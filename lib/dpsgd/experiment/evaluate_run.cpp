@@ -27,7 +27,7 @@ nlohmann::json evaluate_run(const EvaluateRequest& request) {
     throw util::UserError("--split: '" + request.split + "' is invalid; use test or val");
   }
   const auto c = config::load_experiment_variants(dir / "config.yaml", request.overrides).front();
-  const auto device = resolve_device(request.device.value_or(c.device));
+  const auto device = resolve_device(request.device.value_or(c.device), request.device_index);
   const auto data = load_data(c, device);
   const auto& split = request.split == "test" ? data.test : data.val;
   if (split.size() == 0) {

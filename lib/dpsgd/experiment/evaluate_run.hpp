@@ -19,6 +19,7 @@ struct EvaluateRequest {
   std::string split = "test";  ///< test or val
   std::vector<std::string> overrides;
   std::optional<config::DeviceChoice> device;
+  int device_index = -1;  ///< --device cuda:N (-1: device 0)
 };
 
 /// The split's metrics as JSON; util::UserError for a folder without model.pt or

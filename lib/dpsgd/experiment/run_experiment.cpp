@@ -1,13 +1,19 @@
 #include "dpsgd/experiment/run_experiment.hpp"
 
+#include <algorithm>
+#include <csignal>
 #include <fstream>
 #include <optional>
 #include <string>
 
+#include <c10/core/impl/DeviceGuardImplInterface.h>
 #include <nlohmann/json.hpp>
 
 #include "dpsgd/config/config_json.hpp"
 #include "dpsgd/config/config_loader.hpp"
+#include "dpsgd/distributed/collectives.hpp"
+#include "dpsgd/distributed/communicator.hpp"
+#include "dpsgd/distributed/launch_environment.hpp"
 #include "dpsgd/experiment/experiment_plan.hpp"
 #include "dpsgd/experiment/run_index.hpp"
 #include "dpsgd/experiment/run_one.hpp"
@@ -23,19 +29,17 @@
 
 namespace dpsgd::experiment {
 
-torch::Device resolve_device(config::DeviceChoice choice) {
-  switch (choice) {
-    case config::DeviceChoice::kCpu:
-      return torch::kCPU;
-    case config::DeviceChoice::kCuda:
-      if (!torch::cuda::is_available()) {
-        throw util::UserError("device 'cuda' was asked for, but LibTorch sees no CUDA device");
-      }
-      return {torch::kCUDA, 0};
-    case config::DeviceChoice::kAuto:
-      break;
+torch::Device resolve_device(config::DeviceChoice choice, int index) {
+  if (choice == config::DeviceChoice::kCpu) return torch::kCPU;
+  if (choice == config::DeviceChoice::kAuto && !torch::cuda::is_available()) return torch::kCPU;
+  const auto count = static_cast<int>(torch::cuda::device_count());
+  const int wanted = std::max(index, 0);
+  if (wanted >= count) {
+    throw util::UserError(util::cat(
+        "device 'cuda:", wanted, "' was asked for, but LibTorch sees ", count, " CUDA device(s)",
+        count > 0 ? util::cat(" (cuda:0 to cuda:", count - 1, ")") : std::string()));
   }
-  return torch::cuda::is_available() ? torch::Device(torch::kCUDA, 0) : torch::Device(torch::kCPU);
+  return {torch::kCUDA, static_cast<c10::DeviceIndex>(wanted)};
 }
 
 namespace {
@@ -113,15 +117,65 @@ json outcome_fields(const json& summary) {
   return fields;
 }
 
-enum class Outcome { kDone, kSkipped, kFailed, kInterrupted };
+enum class Outcome { kDone, kSkipped, kFailed, kInterrupted, kFatal };
 
 struct Session {
   const Experiment& x;
-  RunIndex& index;
+  RunIndex* index;  ///< the leader's; null on the other processes
   const torch::Device& device;
   const std::filesystem::path& out_dir;
   bool restart;
+  distributed::Communicator& comm;
 };
+
+// What the leader decided about a run, for every process to do the same.
+enum class Decision : std::int64_t { kSkip, kFresh, kResume, kLeaderOnly, kStop };
+
+Decision share_decision(distributed::Communicator& comm, Decision leaders) {
+  if (comm.world_size() == 1) return leaders;
+  std::vector<torch::Tensor> code = {torch::full({1}, static_cast<std::int64_t>(leaders))};
+  comm.broadcast(code, /*root=*/0);
+  return static_cast<Decision>(code.front().item<std::int64_t>());
+}
+
+// A process other than the leader: trains the run the leader trains, writes nothing.
+Outcome follow(const Session& s, const Planned& p) {
+  const auto d = share_decision(s.comm, Decision::kSkip);
+  if (d == Decision::kStop) {
+    util::request_stop(SIGTERM);
+    return Outcome::kInterrupted;
+  }
+  if (d == Decision::kSkip || d == Decision::kLeaderOnly) return Outcome::kSkipped;
+  try {
+    run_one(*p.config, p.plan, s.x.loaded[p.data], s.device, s.out_dir / p.directory(),
+            d == Decision::kResume, s.comm);
+  } catch (const c10::Error& e) {
+    s.comm.report_failure(e.what_without_backtrace());
+    throw;
+  } catch (const std::exception& e) {
+    s.comm.report_failure(e.what());
+    throw;
+  }
+  return util::stop_requested() != 0 ? Outcome::kInterrupted : Outcome::kDone;
+}
+
+// The leader's record of a failed run; with several processes the cause may
+// be another process's (it reported it before failing).
+Outcome record_failure(const Session& s, const Planned& p, const std::filesystem::path& run_dir,
+                       const std::string& what) {
+  const std::string label = p.directory();
+  const bool shared = s.comm.world_size() > 1;
+  const std::string reason = shared ? s.comm.failure_reason().value_or(what) : what;
+  s.index->update(label, {{"status", "failed"}, {"error", reason}});
+  util::log::error(util::cat("run ", label, " failed: ", reason));
+  util::write_file_atomically(summary_path(run_dir),
+                              dump_json({{"schema_version", kSummarySchemaVersion},
+                                         {"run_id", p.plan.id},
+                                         {"status", "failed"},
+                                         {"error", reason}}));
+  // The processes can no longer agree on anything: the experiment stops.
+  return shared ? Outcome::kFatal : Outcome::kFailed;
+}
 
 // Trains one claimed run and records how it ended.
 Outcome train_claimed(const Session& s, const Planned& p, const std::filesystem::path& run_dir) {
@@ -132,10 +186,15 @@ Outcome train_claimed(const Session& s, const Planned& p, const std::filesystem:
     }
   }
   const bool resume = std::filesystem::exists(checkpoint_path(run_dir));
-  s.index.update(label, {{"status", "running"}, {"pid", static_cast<long>(::getpid())}});
+  s.index->update(label, {{"status", "running"}, {"pid", static_cast<long>(::getpid())}});
+  const bool closed_form = p.config->head.method != config::HeadMethod::kDpSgd;
   try {
-    const auto summary = run_one(*p.config, p.plan, s.x.loaded[p.data], s.device, run_dir, resume);
-    s.index.update(label, outcome_fields(summary));
+    share_decision(s.comm, closed_form ? Decision::kLeaderOnly
+                           : resume    ? Decision::kResume
+                                       : Decision::kFresh);
+    const auto summary =
+        run_one(*p.config, p.plan, s.x.loaded[p.data], s.device, run_dir, resume, s.comm);
+    s.index->update(label, outcome_fields(summary));
     const std::string status = summary["status"];
     util::log::info(util::cat("run ", label, " ", status, ": test ", summary["final_test"].dump(),
                               p.config->privacy.enabled
@@ -144,27 +203,26 @@ Outcome train_claimed(const Session& s, const Planned& p, const std::filesystem:
     if (status == "interrupted") return Outcome::kInterrupted;
     return status == "diverged" ? Outcome::kFailed : Outcome::kDone;
   } catch (const c10::Error& e) {
-    s.index.update(label, {{"status", "failed"}, {"error", e.what_without_backtrace()}});
-    util::log::error(util::cat("run ", label, " failed: ", e.what_without_backtrace()));
+    return record_failure(s, p, run_dir, e.what_without_backtrace());
   } catch (const std::exception& e) {
-    s.index.update(label, {{"status", "failed"}, {"error", e.what()}});
-    util::log::error(util::cat("run ", label, " failed: ", e.what()));
+    return record_failure(s, p, run_dir, e.what());
   }
-  util::write_file_atomically(summary_path(run_dir),
-                              dump_json({{"schema_version", kSummarySchemaVersion},
-                                         {"run_id", p.plan.id},
-                                         {"status", "failed"}}));
-  return Outcome::kFailed;
 }
 
 // Runs one planned run unless it is finished or another process holds it.
 Outcome execute(const Session& s, const Planned& p) {
+  if (!s.comm.is_leader()) return follow(s, p);
+  if (util::stop_requested() != 0) {
+    share_decision(s.comm, Decision::kStop);
+    return Outcome::kInterrupted;
+  }
   const std::string label = p.directory();
   const auto run_dir = s.out_dir / label;
   std::filesystem::create_directories(run_dir);
   const auto claim = util::FileLock::try_acquire(run_dir / ".claim");
   if (!claim.held()) {
     util::log::info(util::cat("run ", label, ": being trained by another process; skipped"));
+    share_decision(s.comm, Decision::kSkip);
     return Outcome::kSkipped;
   }
   const auto status = recorded_status(run_dir);
@@ -174,54 +232,90 @@ Outcome execute(const Session& s, const Planned& p) {
   if (!s.restart && status && train::is_final(*status)) {
     util::log::info(util::cat("run ", label, ": already ", train::status_name(*status),
                               "; skipped (--restart runs it again)"));
-    s.index.update(label, outcome_fields(read_json_file(summary_path(run_dir))));
+    s.index->update(label, outcome_fields(read_json_file(summary_path(run_dir))));
+    share_decision(s.comm, Decision::kSkip);
     return Outcome::kSkipped;
   }
   return train_claimed(s, p, run_dir);
 }
 
 // Before any training: which runs resume, and whether their checkpoints fit.
-void check_resumes(const Experiment& x, const std::filesystem::path& out_dir, bool restart) {
+void check_resumes(const std::vector<Planned>& planned, const std::filesystem::path& out_dir,
+                   bool restart) {
   if (restart) return;
-  for (const auto& p : x.planned) {
+  for (const auto& p : planned) {
     const auto run_dir = out_dir / p.directory();
     if (has_results(run_dir, recorded_status(run_dir))) check_resumable(p, run_dir);
   }
 }
 
-}  // namespace
+// Settings whose randomness or structure cannot be split across processes
+// (privacy/dp_gradient.hpp, set_reduction), refused before anything starts.
+void check_data_parallel(const std::vector<config::ExperimentConfig>& configs) {
+  for (const auto& c : configs) {
+    const auto where = util::cat(c.source.string(), c.variant.empty() ? "" : " (variant ",
+                                 c.variant, c.variant.empty() ? "" : ")");
+    if (!c.privacy.enabled) continue;
+    if (c.privacy.microbatches > 0) {
+      throw util::UserError(where +
+                            ": privacy.microbatches cannot be split across processes "
+                            "(a microbatch is clipped as a whole); run one process");
+    }
+    const auto& needs = c.privacy.clipping.needs;
+    if (c.privacy.secure_rng && (needs.per_example_count || needs.coordinate_masks)) {
+      throw util::UserError(where + ": privacy.clipping.mode '" + c.privacy.clipping.mode +
+                            "' with privacy.secure_rng draws OS randomness in every process, "
+                            "which would disagree; run one process, or set secure_rng: false");
+    }
+  }
+}
 
-int run_experiment(const ExperimentRequest& request) {
-  util::tune_host_allocator();
-  util::install_stop_handlers();
-  Experiment x;
-  // Every variant is parsed (and so checked) before the first run starts.
-  x.configs =
-      config::load_experiment_variants(request.config_path, request.overrides, request.variants);
+// The device of this process: --device (cuda:N) or the config's; in a
+// multi-process run on CUDA without an index, the launcher's LOCAL_RANK. It is
+// made the current device, so that anything allocating on "cuda" (NCCL
+// included) uses it.
+torch::Device process_device(const ExperimentRequest& request,
+                             const config::ExperimentConfig& first,
+                             const distributed::LaunchEnvironment& launch) {
+  const int index = request.device_index >= 0 || launch.world_size == 1 ? request.device_index
+                                                                        : launch.local_rank;
+  const auto device = resolve_device(request.device.value_or(first.device), index);
+  if (device.is_cuda()) c10::impl::getDeviceGuardImpl(torch::kCUDA)->setDevice(device);
+  return device;
+}
+
+void log_start(const Experiment& x, std::size_t selected, const torch::Device& device,
+               const std::filesystem::path& out_dir, const distributed::Communicator& comm) {
   const auto& first = x.configs.front();
-  const auto device = resolve_device(request.device.value_or(first.device));
-  const std::filesystem::path out_dir =
-      request.out_dir.value_or(std::filesystem::path("results") / first.name);
-  std::filesystem::create_directories(out_dir);
-  load_and_plan(x, device);
-  check_resumes(x, out_dir, request.restart);
   util::log::info(util::cat(
-      "experiment '", first.name, "': ", x.planned.size(), " run(s)",
+      "experiment '", first.name, "': ", selected, " of ", x.planned.size(), " run(s)",
       x.configs.size() > 1 ? util::cat(" in ", x.configs.size(), " variants") : std::string(),
-      " on ", device.str(), ", output in ", out_dir.string()));
+      " on ", device.str(),
+      comm.world_size() > 1
+          ? util::cat(" (rank ", comm.rank(), " of ", comm.world_size(), ", ", comm.backend(), ")")
+          : std::string(),
+      ", output in ", out_dir.string()));
+}
+
+// index.json with a row for every planned run (not only the selected ones: the
+// other shards' runs show as pending until their shard gets to them).
+RunIndex open_index(const Experiment& x, const std::filesystem::path& out_dir) {
+  const auto& first = x.configs.front();
   RunIndex index(out_dir, {{"schema_version", kSummarySchemaVersion},
                            {"experiment", first.name},
                            {"config", std::filesystem::absolute(first.source).string()}});
   std::vector<json> rows;
   for (const auto& p : x.planned) rows.push_back(index_row(p));
   index.add_missing(rows);
-  const Session session{x, index, device, out_dir, request.restart};
+  return index;
+}
+
+int run_selected(const Session& session, const std::vector<Planned>& selected) {
   int failures = 0;
-  for (const auto& p : x.planned) {
-    if (util::stop_requested() != 0) break;
+  for (const auto& p : selected) {
     const auto outcome = execute(session, p);
-    if (outcome == Outcome::kFailed) ++failures;
-    if (outcome == Outcome::kInterrupted) break;
+    if (outcome == Outcome::kFailed || outcome == Outcome::kFatal) ++failures;
+    if (outcome == Outcome::kInterrupted || outcome == Outcome::kFatal) break;
   }
   if (const int signal = util::stop_requested()) {
     util::log::info(util::cat("stopped by signal ", signal,
@@ -229,6 +323,43 @@ int run_experiment(const ExperimentRequest& request) {
     return util::exit_code_for_signal(signal);
   }
   return failures == 0 ? 0 : 1;
+}
+
+}  // namespace
+
+int run_experiment(const ExperimentRequest& request) {
+  util::tune_host_allocator();
+  util::install_stop_handlers();
+  const auto launch = distributed::read_launch_environment();
+  Experiment x;
+  // Every variant is parsed (and so checked) before the first run starts.
+  x.configs =
+      config::load_experiment_variants(request.config_path, request.overrides, request.variants);
+  if (launch.world_size > 1) check_data_parallel(x.configs);
+  const auto& first = x.configs.front();
+  const auto device = process_device(request, first, launch);
+  const std::filesystem::path out_dir =
+      request.out_dir.value_or(std::filesystem::path("results") / first.name);
+  const auto comm = distributed::connect(launch, device);
+  const bool leader = comm->is_leader();
+  if (leader) std::filesystem::create_directories(out_dir);
+  load_and_plan(x, device);
+  const auto selected = select_runs(x.planned, request.only, request.shard);
+  if (leader) check_resumes(selected, out_dir, request.restart);
+  log_start(x, selected.size(), device, out_dir, *comm);
+  std::optional<RunIndex> index;
+  if (leader) index.emplace(open_index(x, out_dir));
+  const Session session{x, index ? &*index : nullptr, device, out_dir, request.restart, *comm};
+  return run_selected(session, selected);
+}
+
+json plan_experiment(const ExperimentRequest& request) {
+  Experiment x;
+  x.configs =
+      config::load_experiment_variants(request.config_path, request.overrides, request.variants);
+  load_and_plan(x, torch::kCPU);
+  x.planned = select_runs(x.planned, request.only, request.shard);
+  return plan_json(x);
 }
 
 }  // namespace dpsgd::experiment

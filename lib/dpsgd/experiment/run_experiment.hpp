@@ -12,7 +12,10 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "dpsgd/config/experiment_config.hpp"
+#include "dpsgd/experiment/run_selection.hpp"
 
 namespace dpsgd::experiment {
 
@@ -21,18 +24,31 @@ struct ExperimentRequest {
   std::vector<std::string> overrides;  ///< --set KEY=VALUE
   std::optional<std::filesystem::path> out_dir;
   std::optional<config::DeviceChoice> device;  ///< --device beats the YAML
-  std::vector<std::string> variants;           ///< --variant: run only these (default all)
+  /// --device cuda:N; -1: device 0, or LOCAL_RANK in a multi-process run.
+  int device_index = -1;
+  std::vector<std::string> variants;  ///< --variant: run only these (default all)
   /// --restart: start every planned run over, even completed ones (default:
   /// skip runs that are done, resume those with a checkpoint).
   bool restart = false;
+  std::vector<std::string> only;  ///< --only: these run folders (run_selection.hpp)
+  std::optional<Shard> shard;     ///< --shard I/N
 };
 
-/// Runs everything; returns 0 when every run succeeded, 1 when some failed or
-/// diverged, 128 + N when signal N stopped it (the runs are resumable).
+/// Runs everything selected; returns 0 when every run succeeded, 1 when some
+/// failed or diverged, 128 + N when signal N stopped it (the runs are resumable).
 /// Bad input (config, data, arguments) throws util::UserError before any run starts.
+/// Launched by torchrun or srun with several processes (distributed/
+/// launch_environment.hpp), all processes train each run together, data
+/// parallel; the leader (rank 0) alone writes the experiment folder.
 int run_experiment(const ExperimentRequest& request);
 
-/// The device a choice resolves to (auto: CUDA when LibTorch sees one).
-torch::Device resolve_device(config::DeviceChoice choice);
+/// The runs run_experiment would plan (`dpsgd-run plan`), loading the data on
+/// the CPU to size it; the request's selection applies.
+nlohmann::json plan_experiment(const ExperimentRequest& request);
+
+/// The device a choice resolves to (auto: CUDA when LibTorch sees one); `index`
+/// picks the CUDA device (-1: device 0). Throws util::UserError for a CUDA
+/// device LibTorch does not see.
+torch::Device resolve_device(config::DeviceChoice choice, int index = -1);
 
 }  // namespace dpsgd::experiment

@@ -1,5 +1,7 @@
 #include "dpsgd/experiment/run_one.hpp"
 
+#include <optional>
+
 #include "dpsgd/config/config_json.hpp"
 #include "dpsgd/experiment/closed_form_run.hpp"
 #include "dpsgd/experiment/dp_gradient_builder.hpp"
@@ -40,11 +42,11 @@ train::TrainParts build_parts(const config::ExperimentConfig& c, const LoadedDat
   return parts;
 }
 
-json run_one(const config::ExperimentConfig& c, const RunPlan& plan, const LoadedData& data,
-             const torch::Device& device, const std::filesystem::path& run_dir, bool resume) {
-  if (c.head.method != config::HeadMethod::kDpSgd) {
-    return run_closed_form(c, plan, data, device, run_dir);
-  }
+namespace {
+
+// The leader's files before the first step.
+RunRecord start_record(const config::ExperimentConfig& c, const RunPlan& plan,
+                       const LoadedData& data, const std::filesystem::path& run_dir) {
   RunRecord record{c, plan, data, config::run_config_json(c, plan.sigma), now_iso8601()};
   util::write_file_atomically(run_dir / "config.yaml", config::json_to_yaml(record.resolved));
   util::write_file_atomically(summary_path(run_dir),
@@ -52,16 +54,38 @@ json run_one(const config::ExperimentConfig& c, const RunPlan& plan, const Loade
                                          {"run_id", plan.id},
                                          {"status", "running"},
                                          {"started_at", record.started}}));
+  return record;
+}
+
+json processes_json(const distributed::Communicator& comm) {
+  return {{"world_size", comm.world_size()}, {"backend", comm.backend()}};
+}
+
+}  // namespace
+
+json run_one(const config::ExperimentConfig& c, const RunPlan& plan, const LoadedData& data,
+             const torch::Device& device, const std::filesystem::path& run_dir, bool resume,
+             distributed::Communicator& comm) {
+  if (c.head.method != config::HeadMethod::kDpSgd) {
+    return run_closed_form(c, plan, data, device, run_dir);
+  }
+  const bool leader = comm.is_leader();
+  std::optional<RunRecord> record;
+  if (leader) record.emplace(start_record(c, plan, data, run_dir));
   util::reset_peak_memory(device);
   auto parts = build_parts(c, data, plan.sigma, device);
   train::TrainOptions options = c.train;
   options.delta = c.privacy.delta;
-  train::MetricsLog log(run_dir / "metrics.json", c.train.flush_every_s);
+  train::MetricsLog log(leader ? run_dir / "metrics.json" : std::filesystem::path(),
+                        c.train.flush_every_s);
   train::RunControl control;
   control.step_limit = plan.step_limit;
-  control.save_checkpoint = [&](const util::StateMap& state) {
-    util::save_state_file(checkpoint_path(run_dir), state);
-  };
+  control.communicator = &comm;
+  if (leader) {
+    control.save_checkpoint = [&](const util::StateMap& state) {
+      util::save_state_file(checkpoint_path(run_dir), state);
+    };
+  }
   util::StateMap saved;
   if (resume) {
     saved = util::load_state_file(checkpoint_path(run_dir));
@@ -73,7 +97,9 @@ json run_one(const config::ExperimentConfig& c, const RunPlan& plan, const Loade
     log.maybe_flush(/*force=*/true);
   }
   const auto result = train::run_training(parts, options, log, plan.id, device, control);
-  auto summary = run_summary(record, parts, result, device);
+  if (!leader) return nullptr;
+  auto summary = run_summary(*record, parts, result, device);
+  summary["processes"] = processes_json(comm);
   if (result.status == train::RunStatus::kCompleted ||
       result.status == train::RunStatus::kBudgetExhausted) {
     util::save_tensor_dict(model_path(run_dir), train::model_tensors(*parts.model));

@@ -12,6 +12,7 @@
 #include <torch/torch.h>
 
 #include "dpsgd/config/experiment_config.hpp"
+#include "dpsgd/distributed/communicator.hpp"
 #include "dpsgd/experiment/experiment_plan.hpp"
 #include "dpsgd/train/trainer.hpp"
 
@@ -23,9 +24,14 @@ train::TrainParts build_parts(const config::ExperimentConfig& c, const LoadedDat
                               double sigma, const torch::Device& device);
 
 /// Trains (or resumes, when `resume`) one run into `run_dir`; returns its summary.
+/// With several processes (`comm`), every process calls this for the same run;
+/// the leader writes the folder and returns the summary, the others write
+/// nothing (they read checkpoint.pt to resume: the folder must be shared) and
+/// return null.
 nlohmann::json run_one(const config::ExperimentConfig& c, const RunPlan& plan,
                        const LoadedData& data, const torch::Device& device,
-                       const std::filesystem::path& run_dir, bool resume);
+                       const std::filesystem::path& run_dir, bool resume,
+                       distributed::Communicator& comm);
 
 /// The files of a run folder.
 inline std::filesystem::path checkpoint_path(const std::filesystem::path& run_dir) {

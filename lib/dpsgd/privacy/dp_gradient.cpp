@@ -47,6 +47,23 @@ DpGradient::DpGradient(PrivateModel model, std::shared_ptr<const models::Objecti
                 .make(EngineContext{&model_, objective_.get(), clipper_.get()});
 }
 
+void DpGradient::set_reduction(std::shared_ptr<SumReduction> reduction) {
+  if (step_ > 0) throw std::logic_error("set_reduction after the first step");
+  if (reduction && options_.microbatches > 0) {
+    throw std::invalid_argument(
+        "microbatches cannot be split across processes: each microbatch is clipped as a whole, "
+        "and its members would sit on several processes");
+  }
+  const auto needs = clipper_->needs();
+  if (reduction && options_.secure_rng && (needs.per_example_count || needs.coordinate_masks)) {
+    throw std::invalid_argument(util::cat(
+        "clipping '", clipper_->name(),
+        "' with secure_rng draws its own OS randomness in every process, so the processes would "
+        "disagree; use one process, or seeded randomness"));
+  }
+  reduction_ = std::move(reduction);
+}
+
 void DpGradient::check_sampler(const data::BatchSampler& sampler) {
   poisson_checked_ = false;
   const auto rate = sampler.poisson_rate();
@@ -149,6 +166,14 @@ torch::Tensor DpGradient::gather_stats(const std::vector<ChunkStats>& parts, con
     all_norms.push_back(cs.norms.to(torch::kFloat64));
   }
   if (!all_norms.empty()) norms = torch::cat(all_norms);
+  if (reduction_) {
+    // The whole batch's totals, and its size, which no single participant knows.
+    std::vector<torch::Tensor> whole = {
+        torch::cat({totals, torch::full({1}, static_cast<double>(x.size(0)), stat_options)})};
+    reduction_->sum(whole);
+    stats.batch_size = static_cast<std::int64_t>(whole.front()[5].item<double>());
+    totals = whole.front().narrow(0, 0, 5);
+  }
   const auto host = totals.cpu();
   const auto* t = host.data_ptr<double>();
   stats.loss_sum = t[0];
@@ -164,7 +189,10 @@ void DpGradient::add_noise_and_store(std::vector<torch::Tensor>& sums, DpStepSta
   util::PhaseScope scope(clock, "noise");
   torch::NoGradGuard no_grad;
   stats.noise_std = noise_std();
-  noise_.add_to(sums, stats.noise_std);
+  // Exactly once per step: by the one participant that adds noise, before the
+  // participants' sums are added up (sum_reduction.hpp).
+  if (!reduction_ || reduction_->adds_noise()) noise_.add_to(sums, stats.noise_std);
+  if (reduction_) reduction_->sum(sums);
   if (const auto* masks = clipper_->coordinate_masks()) {
     for (std::size_t k = 0; k < sums.size(); ++k) sums[k].mul_((*masks)[k]);
   }
@@ -189,8 +217,10 @@ DpStepStats DpGradient::compute(const torch::Tensor& x, const torch::Tensor& y,
   stats.batch_size = x.size(0);
   stats.clipper_values = clipper_->log_values();
   const auto parts = accumulate(x, y, sums, clock);
-  const auto norms = gather_stats(parts, x, stats);
+  auto norms = gather_stats(parts, x, stats);
   add_noise_and_store(sums, stats, clock);
+  // A clipper that counts per example (adaptive) needs every participant's norms.
+  if (reduction_ && clipper_->needs().per_example_count) norms = reduction_->concatenate(norms);
   clipper_->end_step(norms, static_cast<double>(options_.expected_batch_size),
                      options_.noise_multiplier);
   // The step is released: record it with exactly the sigma and q it was made with.

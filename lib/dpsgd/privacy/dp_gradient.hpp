@@ -43,6 +43,7 @@
 #include "dpsgd/privacy/gaussian_noise.hpp"
 #include "dpsgd/privacy/per_example/gradient_engine.hpp"
 #include "dpsgd/privacy/private_model.hpp"
+#include "dpsgd/privacy/sum_reduction.hpp"
 #include "dpsgd/util/phase_clock.hpp"
 #include "dpsgd/util/random_source.hpp"
 #include "dpsgd/util/state_map.hpp"
@@ -67,7 +68,7 @@ struct DpGradientOptions {
 /// What one step saw (sums over the drawn batch; nothing here is privatised:
 /// it is for the researcher's logs, like Opacus' training loss).
 struct DpStepStats {
-  std::int64_t batch_size = 0;
+  std::int64_t batch_size = 0;  ///< the whole batch (all participants' shares)
   double loss_sum = 0.0;
   double score_sum = 0.0;
   double norm_sum = 0.0;
@@ -102,6 +103,15 @@ class DpGradient {
   /// this step's q: the accountant's analysis holds for nothing else. Until a
   /// sampler has passed, epsilon() refuses to answer.
   void check_sampler(const data::BatchSampler& sampler);
+
+  /// Data-parallel runs: (x, y) handed to compute() is this participant's share
+  /// of the batch, and `reduction` sums the shares (sum_reduction.hpp). Call
+  /// before the first step. Throws std::invalid_argument for the settings whose
+  /// randomness the participants could not agree on without it being drawn
+  /// once: microbatches (the assignment spans the whole batch), and secure_rng
+  /// with a clipper that draws its own secure randomness (adaptive clipping's
+  /// count noise, random sparsification's masks).
+  void set_reduction(std::shared_ptr<SumReduction> reduction);
 
   /// Computes the privatised gradient for batch (x, y), stores it in each
   /// parameter's .grad(), ready for any optimizer, and records the step with the
@@ -159,6 +169,7 @@ class DpGradient {
   DpGradientOptions options_;
   double sample_rate_;
   util::RandomSource assignment_;
+  std::shared_ptr<SumReduction> reduction_;  ///< null: this process holds the whole batch
   std::int64_t step_ = 0;
   bool poisson_checked_ = false;
 };

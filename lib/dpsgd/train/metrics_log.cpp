@@ -21,12 +21,15 @@ MetricsLog::MetricsLog(std::filesystem::path path, double flush_every_s)
           {"evaluations", nlohmann::json::array()}};
 }
 
-void MetricsLog::add_iteration(nlohmann::json row) { doc_["iterations"].push_back(std::move(row)); }
+void MetricsLog::add_iteration(nlohmann::json row) {
+  if (!path_.empty()) doc_["iterations"].push_back(std::move(row));
+}
 void MetricsLog::add_evaluation(nlohmann::json row) {
-  doc_["evaluations"].push_back(std::move(row));
+  if (!path_.empty()) doc_["evaluations"].push_back(std::move(row));
 }
 
 void MetricsLog::restore(std::size_t iterations, std::size_t evaluations) {
+  if (path_.empty()) return;
   std::ifstream in(path_);
   const auto doc =
       in ? nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false) : nlohmann::json();
@@ -45,7 +48,7 @@ void MetricsLog::restore(std::size_t iterations, std::size_t evaluations) {
 
 void MetricsLog::maybe_flush(bool force) {
   const double t = now_s();
-  if (!force && t - last_flush_ < flush_every_s_) return;
+  if (path_.empty() || (!force && t - last_flush_ < flush_every_s_)) return;
   util::write_file_atomically(path_, doc_.dump());
   last_flush_ = t;
 }

@@ -12,6 +12,8 @@ inline constexpr int kMetricsSchemaVersion = 1;
 
 class MetricsLog {
  public:
+  /// An empty `path`: a log that writes nowhere and keeps no rows (the
+  /// non-leading processes of a data-parallel run).
   MetricsLog(std::filesystem::path path, double flush_every_s);
 
   void add_iteration(nlohmann::json row);

@@ -11,9 +11,12 @@
 #include <ATen/CPUGeneratorImpl.h>
 
 #include "dpsgd/data/sampling/batch_sampler.hpp"
+#include "dpsgd/distributed/process_sum.hpp"
+#include "dpsgd/distributed/shared_batch_sampler.hpp"
 #include "dpsgd/train/model_state.hpp"
 #include "dpsgd/train/nonprivate_gradient.hpp"
 #include "dpsgd/train/progress.hpp"
+#include "dpsgd/train/replicas.hpp"
 #include "dpsgd/util/seeds.hpp"
 #include "dpsgd/util/stop_signal.hpp"
 #include "dpsgd/util/stopwatch.hpp"
@@ -38,9 +41,17 @@ class PhaseTotals {
 // Each example independently flipped left-right with probability 1/2, its mask
 // with it. A per-example transformation: an example's contribution still depends
 // on that example alone, so clipping bounds the sensitivity as before.
+// In a data-parallel step every process draws the coins of the whole batch
+// and uses its share's (`share_begin`, `batch_size`: where the share starts in
+// the whole batch, and the whole batch's size), so each example gets the coin it
+// would get in one process, and the streams of the processes stay in step.
 std::pair<torch::Tensor, torch::Tensor> flip(const torch::Tensor& x, const torch::Tensor& y,
-                                             at::Generator& rng) {
-  const auto coin = torch::rand({x.size(0)}, rng, torch::kFloat32).lt(0.5).to(x.device());
+                                             at::Generator& rng, std::int64_t share_begin,
+                                             std::int64_t batch_size) {
+  const auto coin = torch::rand({batch_size}, rng, torch::kFloat32)
+                        .narrow(0, share_begin, x.size(0))
+                        .lt(0.5)
+                        .to(x.device());
   auto shape = std::vector<std::int64_t>(x.dim(), 1);
   shape[0] = x.size(0);
   const auto fx = torch::where(coin.view(shape), x.flip(-1), x);
@@ -91,18 +102,23 @@ class EpochLoop {
         device_(device),
         per_epoch_(steps_per_epoch(parts.train.size(), options.batch_size)),
         total_steps_(per_epoch_ * options.epochs),
-        sampler_(
-            data::make_sampler(options.sampling, parts.train.size(), options.batch_size,
-                               util::stream_source(options.seed, util::SeedStream::kBatchSampling,
-                                                   options.secure_rng))),
+        sampler_(make_batch_sampler(options, parts.train.size(), control.communicator)),
         // Augmentation has its own stream, so switching it on does not change the
         // batches the Poisson sampler draws.
         augment_rng_(at::make_generator<at::CPUGeneratorImpl>(
             util::stream_seed(options.seed, util::SeedStream::kAugmentation))),
         score_name_(parts.objective->score_name()),
         progress_(run_id, options.log_every_s) {
-    if (parts_.dp) parts_.dp->check_sampler(*sampler_);
+    if (parts_.dp) {
+      parts_.dp->check_sampler(*sampler_);
+      if (distributed()) {
+        parts_.dp->set_reduction(std::make_shared<distributed::ProcessSum>(comm()));
+      }
+    }
     if (control_.resume_from != nullptr) load_state(*control_.resume_from);
+    // Every process starts from the leader's model (also after a resume: the
+    // processes read one checkpoint, and this makes any difference impossible).
+    if (distributed()) broadcast_model(comm(), *parts_.model);
   }
 
   TrainResult run() {
@@ -138,9 +154,30 @@ class EpochLoop {
     json extra = json::object();  ///< private runs: clipping and noise columns
   };
 
-  // A stop asked for by a signal, or the privacy budget, before the next step.
+  [[nodiscard]] bool distributed() const {
+    return control_.communicator != nullptr && control_.communicator->world_size() > 1;
+  }
+  [[nodiscard]] distributed::Communicator& comm() const { return *control_.communicator; }
+  [[nodiscard]] bool leader() const { return !distributed() || comm().is_leader(); }
+
+  static std::unique_ptr<data::BatchSampler> make_batch_sampler(const TrainOptions& options,
+                                                                std::int64_t train_size,
+                                                                distributed::Communicator* comm) {
+    auto sampler = data::make_sampler(
+        options.sampling, train_size, options.batch_size,
+        util::stream_source(options.seed, util::SeedStream::kBatchSampling, options.secure_rng));
+    if (comm == nullptr || comm->world_size() == 1) return sampler;
+    return std::make_unique<distributed::SharedBatchSampler>(std::move(sampler), *comm);
+  }
+
+  // A stop asked for by a signal (to any process), or the privacy budget, before the next step.
   std::optional<RunStatus> stop_before_step() {
-    if (util::stop_requested() != 0) return RunStatus::kInterrupted;
+    const int signal =
+        distributed() ? agreed_stop_signal(comm(), util::stop_requested()) : util::stop_requested();
+    if (signal != 0) {
+      util::request_stop(signal);  // a peer's signal stops this process the same way
+      return RunStatus::kInterrupted;
+    }
     if (budget_spent()) return RunStatus::kBudgetExhausted;
     return std::nullopt;
   }
@@ -157,7 +194,7 @@ class EpochLoop {
     if (status == RunStatus::kInterrupted) checkpoint();
     if (status == RunStatus::kBudgetExhausted) final_evaluation();
     log_.maybe_flush(/*force=*/true);
-    progress_.finish();
+    if (leader()) progress_.finish();
     auto r = result();
     r.status = status;
     if (status == RunStatus::kInterrupted) r.stop_signal = util::stop_requested();
@@ -176,7 +213,12 @@ class EpochLoop {
     const auto idx = sampler_->next().to(device_);
     auto x = parts_.train.inputs.index_select(0, idx);
     auto y = parts_.train.targets.index_select(0, idx);
-    if (options_.augment_hflip && x.size(0) > 0) std::tie(x, y) = flip(x, y, augment_rng_);
+    if (options_.augment_hflip) {
+      const auto* shared = dynamic_cast<const distributed::SharedBatchSampler*>(sampler_.get());
+      const auto begin = shared != nullptr ? shared->last_share_begin() : 0;
+      const auto whole = shared != nullptr ? shared->last_batch_size() : x.size(0);
+      if (whole > 0) std::tie(x, y) = flip(x, y, augment_rng_, begin, whole);
+    }
     phases_.add("sampling", phase.seconds());
     return {x, y};
   }
@@ -193,6 +235,7 @@ class EpochLoop {
     out.drawn = x.size(0);
     if (parts_.dp) {
       const auto st = parts_.dp->compute(x, y);
+      out.drawn = st.batch_size;  // the whole batch's, all processes' shares together
       out.loss_sum = st.loss_sum;
       out.score_sum = st.score_sum;
       const auto per_example = [&](double v) {
@@ -207,8 +250,10 @@ class EpochLoop {
       parts_.optimizer->zero_grad();
       const auto sums = nonprivate_gradient(*parts_.model, *parts_.objective, x, y,
                                             options_.physical_batch_size, nullptr);
-      out.loss_sum = sums.loss_sum;
-      out.score_sum = sums.score_sum;
+      auto whole = sums;
+      if (distributed()) sum_nonprivate_gradient(comm(), *parts_.model, whole, out.drawn);
+      out.loss_sum = whole.loss_sum;
+      out.score_sum = whole.score_sum;
     }
     parts_.optimizer->step();
     return out;
@@ -272,6 +317,7 @@ class EpochLoop {
     log_.add_iteration(make_row(epoch, o, epsilon_fresh, mean_loss, step_clock.seconds()));
     log_.maybe_flush();
     phases_.add("io", phase.seconds());
+    if (!leader()) return;
     const bool shown = options_.unprotected_columns || !parts_.dp;
     progress_.update({step_, total_steps_, epoch, shown ? mean_loss : NAN, epsilon_,
                       parts_.dp != nullptr,
@@ -293,7 +339,9 @@ class EpochLoop {
     log_row(epoch, outcome, fresh, step_clock);
   }
 
+  // Only the leader evaluates: the others' models are the same.
   void add_evaluation(const data::TensorDataset& split, const char* split_name) {
+    if (!leader()) return;
     util::Stopwatch phase;
     auto eval = evaluate(*parts_.model, *parts_.objective, split, options_.eval_batch_size);
     phases_.add("evaluation", phase.seconds());

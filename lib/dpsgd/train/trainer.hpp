@@ -11,7 +11,8 @@
 // and q it used; the epsilon logged for a step is the epsilon after that step. Augmentation
 // (data.augment.hflip) is applied to the drawn batch, each example on its own from a separate
 // seeded stream: a per-example transformation leaves the add/remove-one sensitivity bound
-// unchanged.
+// unchanged. Data-parallel runs (RunControl::communicator) run the same steps
+// on several processes, with the same result up to summation order.
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -21,6 +22,7 @@
 #include <nlohmann/json.hpp>
 
 #include "dpsgd/data/tensor_dataset.hpp"
+#include "dpsgd/distributed/communicator.hpp"
 #include "dpsgd/models/model.hpp"
 #include "dpsgd/models/objectives/objective.hpp"
 #include "dpsgd/privacy/dp_gradient.hpp"
@@ -59,6 +61,15 @@ struct RunControl {
   /// privacy.max_epsilon: the number of steps the budget allows; the run stops
   /// before step limit + 1 with status budget_exhausted.
   std::optional<std::int64_t> step_limit;
+  /// A data-parallel run's processes (null or one process: the whole batch is
+  /// here). Every process runs this loop with the same options and parts; the
+  /// leader's sampler draws each batch over the whole data set and every
+  /// process trains on its share of it (distributed/shared_batch_sampler.hpp),
+  /// sums go across processes (the private step's through its SumReduction),
+  /// and every process takes every step, an empty share included. Only the
+  /// leader evaluates, logs rows and checkpoints; the others pass a log that
+  /// writes nowhere and no save_checkpoint.
+  distributed::Communicator* communicator = nullptr;
 };
 
 struct TrainResult {

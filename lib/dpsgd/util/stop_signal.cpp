@@ -29,6 +29,10 @@ void install_stop_handlers() {
 
 int stop_requested() { return static_cast<int>(g_stop_signal); }
 
+void request_stop(int signal) {
+  if (g_stop_signal == 0) g_stop_signal = signal;
+}
+
 void clear_stop_request() { g_stop_signal = 0; }
 
 int exit_code_for_signal(int signal) { return 128 + signal; }

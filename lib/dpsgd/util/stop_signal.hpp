@@ -10,6 +10,9 @@ namespace dpsgd::util {
 void install_stop_handlers();
 /// The signal that asked for a stop, or 0.
 [[nodiscard]] int stop_requested();
+/// Sets the flag as if `signal` had arrived (a peer process of a data-parallel
+/// run was stopped by it: every process stops and exits the same way).
+void request_stop(int signal);
 /// Clears the flag (tests).
 void clear_stop_request();
 /// The conventional exit code for a stop by `signal`: 128 + signal.
