@@ -27,6 +27,26 @@ cd "$ROOT"
   --set data.root="$FMNIST" --engines materialize,ghost > "$OUT/bench_fmnist.json" 2> "$OUT/bench.log"
 /tmp/build/apps/dpsgd-run bench configs/fmnist_tanh_cnn.yaml --device cuda --steps 50 \
   --set data.root="$FMNIST" --engines materialize,ghost 2>> "$OUT/bench.log" | tee "$OUT/bench_fmnist.txt"
+# Data parallel on the one GPU (issue 15), smoke config, against one process: NCCL refuses
+# two ranks on one device ("Duplicate GPU"), so world size 2 is tried with NCCL (its error is
+# recorded) and then shares the GPU over Gloo (sums staged through host memory).
+DPRUN=(python3 -m torch.distributed.run --nproc-per-node 2 --master-port 29517 --no-python)
+SMOKE=(configs/smoke.yaml --device cuda:0 --set data.root="$FMNIST" --set privacy.noise_multiplier=1.0)
+/tmp/build/apps/dpsgd-run run "${SMOKE[@]}" --out "$OUT/dp_single" > "$OUT/dp_single.log" 2>&1
+timeout 120 "${DPRUN[@]}" /tmp/build/apps/dpsgd-run run "${SMOKE[@]}" --out "$OUT/dp_nccl" \
+  > "$OUT/dp_nccl.log" 2>&1; echo "data parallel nccl rc=$?"
+DPSGD_DIST_BACKEND=gloo timeout 120 "${DPRUN[@]}" /tmp/build/apps/dpsgd-run run "${SMOKE[@]}" \
+  --out "$OUT/dp_gloo" > "$OUT/dp_gloo.log" 2>&1; echo "data parallel gloo-on-cuda rc=$?"
+python3 - "$OUT" <<'PY'
+import json, sys
+for name in ("dp_single", "dp_nccl", "dp_gloo"):
+    try:
+        s = json.load(open(f"{sys.argv[1]}/{name}/sigma-1/summary.json"))
+        print(name, s["status"], s.get("processes"), "eps", s.get("epsilon"),
+              "test", s.get("final_test", {}).get("accuracy"), "s", s.get("total_time_s"))
+    except Exception as e:  # a failed variant: its log says why
+        print(name, "no summary:", e)
+PY
 if [ "$MODE" = "main" ]; then
   /tmp/build/apps/dpsgd-run configs/fmnist_tanh_cnn.yaml --device cuda --out "$OUT/main" \
     --set data.root="$FMNIST" > "$OUT/main.log" 2>&1

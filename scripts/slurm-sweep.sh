@@ -9,7 +9,7 @@
 # e.g. scripts/slurm-sweep.sh configs/oct_study.yaml --partition=gpu --time=04:00:00 \
 #        -- --out /shared/results/oct_study
 # The plan (`dpsgd-run plan`) fixes the number of tasks N; task I runs `--shard I/N`,
-# which is exactly the plan's run I. A task that finds its run finished skips it, and
+# which is exactly the plan's run I (of the --only runs, when given). A task that finds its run finished skips it, and
 # one that finds a checkpoint resumes it, so resubmitting the same command finishes a
 # partly done sweep. dpsgd-run options (--set, --variant, --out, --device, --only) go
 # after `--` and reach both the plan and every task (default --device cuda).
@@ -45,8 +45,13 @@ DEVICE=""
 for ((i = 0; i < ${#RUN_ARGS[@]}; i++)); do
   case "${RUN_ARGS[$i]}" in
     --out) i=$((i + 1)) ;;
+    --out=*) ;;
     --device) DEVICE="${RUN_ARGS[$((i + 1))]:-}"; i=$((i + 1)) ;;
+    --device=*) DEVICE="${RUN_ARGS[$i]#--device=}" ;;
     --restart | -v | --verbose) ;;
+    --shard | --shard=*)
+      echo "slurm-sweep: --shard is this script's (one array task per run); use --only to pick runs" >&2
+      exit 2 ;;
     *) PLAN_ARGS+=("${RUN_ARGS[$i]}") ;;
   esac
 done
@@ -56,7 +61,8 @@ if [ -z "$DEVICE" ]; then
 fi
 GPU_ARGS=()
 [ "$DEVICE" = cpu ] || GPU_ARGS=(--gpus-per-task=1)
-PLAN_JSON="$("$BIN" plan "$CONFIG" "${PLAN_ARGS[@]}" 2>/dev/null)"
+# (${A[@]+"${A[@]}"}: an empty array under set -u, also on bash before 4.4.)
+PLAN_JSON="$("$BIN" plan "$CONFIG" ${PLAN_ARGS[@]+"${PLAN_ARGS[@]}"})"
 N="$(printf '%s' "$PLAN_JSON" | python3 -c 'import json, sys; print(json.load(sys.stdin)["run_count"])')"
 NAME="$(printf '%s' "$PLAN_JSON" | python3 -c 'import json, sys; print(json.load(sys.stdin)["experiment"])')"
 if [ "$N" -lt 1 ]; then
@@ -66,11 +72,17 @@ fi
 ARRAY="0-$((N - 1))"
 [ -n "${DPSGD_ARRAY_LIMIT:-}" ] && ARRAY="$ARRAY%$DPSGD_ARRAY_LIMIT"
 
-TASK="$(printf '%q ' "$BIN" run "$CONFIG" "${RUN_ARGS[@]}")"
-TASK="exec $TASK --shard \"\$SLURM_ARRAY_TASK_ID/$N\""
-SUBMIT=("${SBATCH:-sbatch}" --array="$ARRAY" --ntasks=1 "${GPU_ARGS[@]}"
-  --job-name="dpsgd-$NAME" --output="dpsgd-$NAME-%A_%a.log" "${SBATCH_ARGS[@]}" --wrap "$TASK")
-echo "slurm-sweep: $N run(s) of '$NAME' as array $ARRAY"
-printf '%q ' "${SUBMIT[@]}"
-echo
+# The task as a bash job script (printf %q quotes for bash; sbatch copies the file
+# when it submits, so a temporary one will do).
+JOB="$(mktemp "${TMPDIR:-/tmp}/dpsgd-sweep-XXXXXX.sh")"
+{
+  echo '#!/usr/bin/env bash'
+  printf 'exec %s' "$(printf '%q ' "$BIN" run "$CONFIG" "${RUN_ARGS[@]}")"
+  printf -- '--shard "$SLURM_ARRAY_TASK_ID/%s"\n' "$N"
+} > "$JOB"
+SUBMIT=("${SBATCH:-sbatch}" --array="$ARRAY" --ntasks=1 ${GPU_ARGS[@]+"${GPU_ARGS[@]}"}
+  --job-name="dpsgd-$NAME" --output="dpsgd-$NAME-%A_%a.log"
+  ${SBATCH_ARGS[@]+"${SBATCH_ARGS[@]}"} "$JOB")
+echo "slurm-sweep: $N run(s) of '$NAME' as array $ARRAY; task script $JOB:"
+cat "$JOB"
 "${SUBMIT[@]}"

@@ -31,7 +31,8 @@ class Environment {
   static void clear() {
     for (const char* name :
          {"RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT", "SLURM_PROCID",
-          "SLURM_NTASKS", "SLURM_LOCALID", "DPSGD_DIST_TIMEOUT_S", "DPSGD_DIST_BACKEND"}) {
+          "SLURM_NTASKS", "SLURM_STEP_NUM_TASKS", "SLURM_LOCALID", "DPSGD_DIST_TIMEOUT_S",
+          "DPSGD_DIST_BACKEND", "TORCHELASTIC_USE_AGENT_STORE", "TORCHELASTIC_RESTART_COUNT"}) {
       unsetenv(name);
     }
   }
@@ -66,7 +67,7 @@ TEST_CASE("launch environment: torchrun's variables, srun's, or one process", "[
   }
   {
     Environment env({{"SLURM_PROCID", "1"},
-                     {"SLURM_NTASKS", "2"},
+                     {"SLURM_STEP_NUM_TASKS", "2"},
                      {"SLURM_LOCALID", "1"},
                      {"MASTER_ADDR", "n1"},
                      {"MASTER_PORT", "12345"}});
@@ -76,9 +77,27 @@ TEST_CASE("launch environment: torchrun's variables, srun's, or one process", "[
     REQUIRE(e.local_rank == 1);
   }
   {
-    // One task of a job array: SLURM_NTASKS=1 is one process.
-    Environment env({{"SLURM_PROCID", "0"}, {"SLURM_NTASKS", "1"}});
+    // One task of a job array: one process.
+    Environment env({{"SLURM_PROCID", "0"}, {"SLURM_STEP_NUM_TASKS", "1"}});
     REQUIRE(read_launch_environment().world_size == 1);
+  }
+  {
+    // The batch script of a 4-task job is one process, not rank 0 of 4: only an
+    // srun step has the step's variables.
+    Environment env({{"SLURM_PROCID", "0"}, {"SLURM_NTASKS", "4"}});
+    REQUIRE(read_launch_environment().world_size == 1);
+  }
+  {
+    // torchrun's agent serves the store; its restart count names the attempt.
+    Environment env({{"RANK", "0"},
+                     {"WORLD_SIZE", "2"},
+                     {"MASTER_ADDR", "h"},
+                     {"MASTER_PORT", "1"},
+                     {"TORCHELASTIC_USE_AGENT_STORE", "True"},
+                     {"TORCHELASTIC_RESTART_COUNT", "3"}});
+    const auto e = read_launch_environment();
+    REQUIRE(e.agent_store);
+    REQUIRE(e.attempt == "3");
   }
 }
 

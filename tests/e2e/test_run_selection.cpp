@@ -2,7 +2,9 @@
 // experiment exactly once, and shards running at the same time into one
 // folder lose no index.json row. Needs Fashion-MNIST, as test_dpsgd_run.cpp.
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <set>
 #include <string>
@@ -23,7 +25,7 @@ using nlohmann::json;
 
 namespace {
 
-// Five private runs and, in a second variant-free file, nothing else: quick ones.
+// Five quick private runs.
 const std::string kSweep =
     "configs/smoke.yaml --device cpu --set train.epochs=1 --set data.train_size=256 "
     "--set 'privacy.noise_multiplier=[1.0, 1.5, 2.0, 2.5, 3.0]'";
@@ -102,4 +104,49 @@ TEST_CASE("shards running at once into one folder lose no index row", "[e2e][sel
   const auto again = run_dpsgd(args + " --only sigma-2");
   REQUIRE(again.code == 0);
   REQUIRE(again.output.find("already completed") != std::string::npos);
+}
+
+TEST_CASE("slurm-sweep.sh submits one array task per run (a stand-in sbatch runs them)",
+          "[e2e][selection]") {
+  const auto dir = fresh_dir("dpsgd_slurm");
+  fs::create_directories(dir);
+  const auto fake = dir / "sbatch";
+  {
+    // Records its arguments, then runs the job script (the last argument) once per
+    // task of --array=0-K with SLURM_ARRAY_TASK_ID set, as Slurm would.
+    std::ofstream out(fake);
+    out << "#!/usr/bin/env bash\n"
+           "echo \"$@\" > \"$(dirname \"$0\")/args.txt\"\n"
+           "for a in \"$@\"; do case \"$a\" in --array=*) R=\"${a#--array=0-}\";; esac; done\n"
+           "for i in $(seq 0 \"${R%%\\%*}\"); do\n"
+           "  SLURM_ARRAY_TASK_ID=$i bash \"${@: -1}\" || exit 1\n"
+           "done\n";
+  }
+  fs::permissions(fake, fs::perms::owner_all);
+  const auto out = dir / "results";
+  // The script takes CONFIG, then sbatch options, then dpsgd-run options after `--`.
+  const std::string sets = kSweep.substr(kSweep.find("--set"));
+  const std::string cmd = std::string("cd ") + DPSGD_SOURCE_DIR + " && SBATCH=" + fake.string() +
+                          " DPSGD_RUN=" + DPSGD_RUN_BINARY +
+                          " scripts/slurm-sweep.sh configs/smoke.yaml --partition=debug -- "
+                          "--device cpu " +
+                          sets + " --out " + out.string() + " > " + (dir / "log.txt").string() +
+                          " 2>&1";
+  const int code = std::system(cmd.c_str());
+  std::ifstream log(dir / "log.txt");
+  const std::string text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
+  INFO(text);
+  REQUIRE(code == 0);
+  std::ifstream args_file(dir / "args.txt");
+  const std::string args((std::istreambuf_iterator<char>(args_file)),
+                         std::istreambuf_iterator<char>());
+  REQUIRE(args.find("--array=0-4") != std::string::npos);
+  REQUIRE(args.find("--partition=debug") != std::string::npos);
+  REQUIRE(args.find("--gpus-per-task") == std::string::npos);  // --device cpu
+  const auto index = read_json(out / "index.json");
+  REQUIRE(index["runs"].size() == 5);
+  for (const auto& row : index["runs"]) {
+    INFO(row.dump());
+    REQUIRE(row["status"] == "completed");
+  }
 }

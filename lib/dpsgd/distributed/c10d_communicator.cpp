@@ -13,8 +13,6 @@
 namespace dpsgd::distributed {
 namespace {
 
-constexpr const char* kFailureKey = "dpsgd/failure";
-
 class C10dCommunicator final : public Communicator {
  public:
   C10dCommunicator(const LaunchEnvironment& env, BackendKind kind, const torch::Device& device)
@@ -22,18 +20,20 @@ class C10dCommunicator final : public Communicator {
         world_size_(env.world_size),
         kind_(kind),
         device_(device),
-        timeout_(env.timeout) {
+        timeout_(env.timeout),
+        failure_key_("dpsgd/" + env.attempt + "/failure") {
     if (kind == BackendKind::kNccl && !device.is_cuda()) {
       throw util::UserError(
           "DPSGD_DIST_BACKEND=nccl needs a CUDA device (--device cuda); the CPU uses gloo");
     }
     c10d::TCPStoreOptions options;
     options.port = static_cast<std::uint16_t>(env.master_port);
-    options.isServer = env.rank == 0;
+    options.isServer = env.rank == 0 && !env.agent_store;
     options.numWorkers = static_cast<std::size_t>(env.world_size);
     options.timeout = timeout_;
     store_ = c10::make_intrusive<c10d::TCPStore>(env.master_addr, options);
-    const auto prefixed = c10::make_intrusive<c10d::PrefixStore>("dpsgd/group", store_);
+    const auto prefixed =
+        c10::make_intrusive<c10d::PrefixStore>("dpsgd/" + env.attempt + "/group", store_);
     group_ = kind == BackendKind::kNccl ? make_nccl_group(prefixed, rank_, world_size_, timeout_)
                                         : make_gloo_group(prefixed, rank_, world_size_, timeout_);
   }
@@ -62,9 +62,9 @@ class C10dCommunicator final : public Communicator {
     try {
       // Only the first report is kept: later ones are mostly peers failing
       // because of it.
-      if (!store_->check({kFailureKey})) {
+      if (!store_->check({failure_key_})) {
         const auto text = util::cat("rank ", rank_, ": ", reason);
-        store_->set(kFailureKey, std::vector<std::uint8_t>(text.begin(), text.end()));
+        store_->set(failure_key_, std::vector<std::uint8_t>(text.begin(), text.end()));
       }
     } catch (const std::exception&) {
       // The store's server (rank 0) is gone: nobody is left to read the reason.
@@ -73,8 +73,8 @@ class C10dCommunicator final : public Communicator {
 
   [[nodiscard]] std::optional<std::string> failure_reason() override {
     try {
-      if (!store_->check({kFailureKey})) return std::nullopt;
-      const auto bytes = store_->get(kFailureKey);
+      if (!store_->check({failure_key_})) return std::nullopt;
+      const auto bytes = store_->get(failure_key_);
       return std::string(bytes.begin(), bytes.end());
     } catch (const std::exception&) {
       return std::nullopt;
@@ -116,6 +116,7 @@ class C10dCommunicator final : public Communicator {
   BackendKind kind_;
   torch::Device device_;
   std::chrono::milliseconds timeout_;
+  std::string failure_key_;
   c10::intrusive_ptr<c10d::TCPStore> store_;
   c10::intrusive_ptr<c10d::Backend> group_;
 };

@@ -65,9 +65,9 @@ LaunchEnvironment read_launch_environment() {
   const char* size_var = "WORLD_SIZE";
   const char* local_var = "LOCAL_RANK";
   e.launcher = "torchrun";
-  if (!env("WORLD_SIZE") && env("SLURM_NTASKS") && env("SLURM_PROCID")) {
+  if (!env("WORLD_SIZE") && env("SLURM_STEP_NUM_TASKS") && env("SLURM_PROCID")) {
     rank_var = "SLURM_PROCID";
-    size_var = "SLURM_NTASKS";
+    size_var = "SLURM_STEP_NUM_TASKS";
     local_var = "SLURM_LOCALID";
     e.launcher = "srun";
   }
@@ -87,6 +87,8 @@ LaunchEnvironment read_launch_environment() {
   e.master_addr = required("MASTER_ADDR", e.launcher);
   e.master_port = env_int("MASTER_PORT", required("MASTER_PORT", e.launcher), 1, 65535);
   read_options(e);
+  e.agent_store = env("TORCHELASTIC_USE_AGENT_STORE").value_or("") == "True";
+  e.attempt = env("TORCHELASTIC_RESTART_COUNT").value_or("0");
   return e;
 }
 

@@ -1,7 +1,6 @@
 #include "dpsgd/experiment/run_experiment.hpp"
 
 #include <algorithm>
-#include <csignal>
 #include <fstream>
 #include <optional>
 #include <string>
@@ -18,6 +17,7 @@
 #include "dpsgd/experiment/run_index.hpp"
 #include "dpsgd/experiment/run_one.hpp"
 #include "dpsgd/experiment/run_summary.hpp"
+#include "dpsgd/train/replicas.hpp"
 #include "dpsgd/train/run_status.hpp"
 #include "dpsgd/util/atomic_file.hpp"
 #include "dpsgd/util/error.hpp"
@@ -129,7 +129,7 @@ struct Session {
 };
 
 // What the leader decided about a run, for every process to do the same.
-enum class Decision : std::int64_t { kSkip, kFresh, kResume, kLeaderOnly, kStop };
+enum class Decision : std::int64_t { kSkip, kFresh, kResume, kLeaderOnly };
 
 Decision share_decision(distributed::Communicator& comm, Decision leaders) {
   if (comm.world_size() == 1) return leaders;
@@ -141,10 +141,6 @@ Decision share_decision(distributed::Communicator& comm, Decision leaders) {
 // A process other than the leader: trains the run the leader trains, writes nothing.
 Outcome follow(const Session& s, const Planned& p) {
   const auto d = share_decision(s.comm, Decision::kSkip);
-  if (d == Decision::kStop) {
-    util::request_stop(SIGTERM);
-    return Outcome::kInterrupted;
-  }
   if (d == Decision::kSkip || d == Decision::kLeaderOnly) return Outcome::kSkipped;
   try {
     run_one(*p.config, p.plan, s.x.loaded[p.data], s.device, s.out_dir / p.directory(),
@@ -180,15 +176,15 @@ Outcome record_failure(const Session& s, const Planned& p, const std::filesystem
 // Trains one claimed run and records how it ended.
 Outcome train_claimed(const Session& s, const Planned& p, const std::filesystem::path& run_dir) {
   const std::string label = p.directory();
-  if (s.restart) {
-    for (const auto& f : {checkpoint_path(run_dir), summary_path(run_dir), model_path(run_dir)}) {
-      std::filesystem::remove(f);
-    }
-  }
-  const bool resume = std::filesystem::exists(checkpoint_path(run_dir));
-  s.index->update(label, {{"status", "running"}, {"pid", static_cast<long>(::getpid())}});
   const bool closed_form = p.config->head.method != config::HeadMethod::kDpSgd;
   try {
+    if (s.restart) {
+      for (const auto& f : {checkpoint_path(run_dir), summary_path(run_dir), model_path(run_dir)}) {
+        std::filesystem::remove(f);
+      }
+    }
+    const bool resume = std::filesystem::exists(checkpoint_path(run_dir));
+    s.index->update(label, {{"status", "running"}, {"pid", static_cast<long>(::getpid())}});
     share_decision(s.comm, closed_form ? Decision::kLeaderOnly
                            : resume    ? Decision::kResume
                                        : Decision::kFresh);
@@ -211,11 +207,12 @@ Outcome train_claimed(const Session& s, const Planned& p, const std::filesystem:
 
 // Runs one planned run unless it is finished or another process holds it.
 Outcome execute(const Session& s, const Planned& p) {
-  if (!s.comm.is_leader()) return follow(s, p);
-  if (util::stop_requested() != 0) {
-    share_decision(s.comm, Decision::kStop);
+  // A signal to any process stops them all, with its number.
+  if (const int signal = train::agreed_stop_signal(s.comm, util::stop_requested())) {
+    util::request_stop(signal);
     return Outcome::kInterrupted;
   }
+  if (!s.comm.is_leader()) return follow(s, p);
   const std::string label = p.directory();
   const auto run_dir = s.out_dir / label;
   std::filesystem::create_directories(run_dir);
@@ -277,9 +274,20 @@ void check_data_parallel(const std::vector<config::ExperimentConfig>& configs) {
 torch::Device process_device(const ExperimentRequest& request,
                              const config::ExperimentConfig& first,
                              const distributed::LaunchEnvironment& launch) {
-  const int index = request.device_index >= 0 || launch.world_size == 1 ? request.device_index
-                                                                        : launch.local_rank;
-  const auto device = resolve_device(request.device.value_or(first.device), index);
+  const auto choice = request.device.value_or(first.device);
+  int index = request.device_index;
+  if (index < 0 && launch.world_size > 1 && choice != config::DeviceChoice::kCpu &&
+      torch::cuda::is_available()) {
+    // srun --gpus-per-task 1 shows each task one device: its cuda:0.
+    const auto count = static_cast<int>(torch::cuda::device_count());
+    index = launch.local_rank < count ? launch.local_rank : count == 1 ? 0 : -1;
+    if (index < 0) {
+      throw util::UserError(util::cat("local rank ", launch.local_rank,
+                                      " has no CUDA device of its own (", count,
+                                      " visible); pass --device cuda:N"));
+    }
+  }
+  const auto device = resolve_device(choice, index);
   if (device.is_cuda()) c10::impl::getDeviceGuardImpl(torch::kCUDA)->setDevice(device);
   return device;
 }
@@ -345,7 +353,8 @@ int run_experiment(const ExperimentRequest& request) {
   if (leader) std::filesystem::create_directories(out_dir);
   load_and_plan(x, device);
   const auto selected = select_runs(x.planned, request.only, request.shard);
-  if (leader) check_resumes(selected, out_dir, request.restart);
+  // On every process, so that all of them stop alike on a checkpoint of another config.
+  check_resumes(selected, out_dir, request.restart);
   log_start(x, selected.size(), device, out_dir, *comm);
   std::optional<RunIndex> index;
   if (leader) index.emplace(open_index(x, out_dir));

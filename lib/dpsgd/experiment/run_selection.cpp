@@ -74,14 +74,19 @@ std::vector<Planned> select_runs(const std::vector<Planned>& planned,
                             valid_ids(planned) + " (dpsgd-run plan lists them)");
     }
   }
+  std::vector<Planned> named;
+  for (const auto& p : planned) {
+    if (only.empty() || std::find(only.begin(), only.end(), p.directory()) != only.end()) {
+      named.push_back(p);
+    }
+  }
+  if (!shard) return named;
+  // Shards split the runs --only left, so N shards of them stay even.
   std::vector<Planned> out;
-  for (std::size_t i = 0; i < planned.size(); ++i) {
-    const auto& p = planned[i];
-    const bool named =
-        only.empty() || std::find(only.begin(), only.end(), p.directory()) != only.end();
-    const bool in_shard =
-        !shard || static_cast<int>(i % static_cast<std::size_t>(shard->count)) == shard->index;
-    if (named && in_shard) out.push_back(p);
+  for (std::size_t i = 0; i < named.size(); ++i) {
+    if (static_cast<int>(i % static_cast<std::size_t>(shard->count)) == shard->index) {
+      out.push_back(named[i]);
+    }
   }
   return out;
 }

@@ -6,8 +6,8 @@
 //   --only ID    the runs named (ID: the run's folder below the experiment
 //                folder, `<run-id>` or `<variant>/<run-id>`, as `dpsgd-run plan`
 //                prints it); an unknown ID is an error that lists the valid ones.
-//   --shard I/N  the runs at positions p of the plan with p mod N = I
-//                (0 <= I < N): N shards partition the plan, whatever N.
+//   --shard I/N  of those runs (all, or the --only ones), the ones at positions
+//                p with p mod N = I (0 <= I < N): N shards partition them, whatever N.
 #include <optional>
 #include <string>
 #include <vector>

@@ -22,7 +22,6 @@
 #include <nlohmann/json.hpp>
 
 #include "dpsgd/data/tensor_dataset.hpp"
-#include "dpsgd/distributed/communicator.hpp"
 #include "dpsgd/models/model.hpp"
 #include "dpsgd/models/objectives/objective.hpp"
 #include "dpsgd/privacy/dp_gradient.hpp"
@@ -32,6 +31,10 @@
 #include "dpsgd/train/step_count.hpp"
 #include "dpsgd/train/train_options.hpp"
 #include "dpsgd/util/state_map.hpp"
+
+namespace dpsgd::distributed {
+class Communicator;
+}  // namespace dpsgd::distributed
 
 namespace dpsgd::train {
 
