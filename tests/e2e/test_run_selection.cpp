@@ -26,12 +26,13 @@ using nlohmann::json;
 namespace {
 
 // Five quick private runs.
-const std::string kSweep =
-    "configs/smoke.yaml --device cpu --set train.epochs=1 --set data.train_size=256 "
+const std::string kPlan =
+    "configs/smoke.yaml --set train.epochs=1 --set data.train_size=256 "
     "--set 'privacy.noise_multiplier=[1.0, 1.5, 2.0, 2.5, 3.0]'";
+const std::string kSweep = kPlan + " --device cpu";
 
 std::vector<std::string> planned_ids(const std::string& extra) {
-  const auto r = run_dpsgd("plan " + kSweep + " " + extra);
+  const auto r = run_dpsgd("plan " + kPlan + " " + extra);
   INFO(r.output);
   REQUIRE(r.code == 0);
   const auto doc = json::parse(r.output.substr(r.output.find('{')));
@@ -44,7 +45,7 @@ std::vector<std::string> planned_ids(const std::string& extra) {
 }  // namespace
 
 TEST_CASE("plan lists the runs with their settings", "[e2e][selection]") {
-  const auto r = run_dpsgd("plan " + kSweep);
+  const auto r = run_dpsgd("plan " + kPlan);
   INFO(r.output);
   REQUIRE(r.code == 0);
   const auto doc = json::parse(r.output.substr(r.output.find('{')));
@@ -71,12 +72,15 @@ TEST_CASE("--shard I/N partitions the plan for every N; --only picks named runs"
   }
   REQUIRE(planned_ids("--only sigma-2 --only sigma-1") ==
           std::vector<std::string>{"sigma-1", "sigma-2"});
-  const auto unknown = run_dpsgd("plan " + kSweep + " --only sigma-9");
+  // --shard splits the --only runs (in plan order), so N shards of them stay even.
+  REQUIRE(planned_ids("--only sigma-3 --only sigma-1 --shard 1/2") ==
+          std::vector<std::string>{"sigma-3"});
+  const auto unknown = run_dpsgd("plan " + kPlan + " --only sigma-9");
   REQUIRE(unknown.code == 2);
   REQUIRE(unknown.output.find("sigma-2.5") != std::string::npos);  // lists the valid ids
   for (const char* bad : {"2/2", "1", "-1/2", "a/b", "0/0"}) {
     INFO(bad);
-    REQUIRE(run_dpsgd("plan " + kSweep + " --shard " + bad).code == 2);
+    REQUIRE(run_dpsgd("plan " + kPlan + " --shard " + bad).code == 2);
   }
 }
 
@@ -125,7 +129,7 @@ TEST_CASE("slurm-sweep.sh submits one array task per run (a stand-in sbatch runs
   fs::permissions(fake, fs::perms::owner_all);
   const auto out = dir / "results";
   // The script takes CONFIG, then sbatch options, then dpsgd-run options after `--`.
-  const std::string sets = kSweep.substr(kSweep.find("--set"));
+  const std::string sets = kPlan.substr(kPlan.find("--set"));
   const std::string cmd = std::string("cd ") + DPSGD_SOURCE_DIR + " && SBATCH=" + fake.string() +
                           " DPSGD_RUN=" + DPSGD_RUN_BINARY +
                           " scripts/slurm-sweep.sh configs/smoke.yaml --partition=debug -- "
