@@ -33,9 +33,10 @@ cd "$ROOT"
 DPRUN=(python3 -m torch.distributed.run --nproc-per-node 2 --master-port 29517 --no-python)
 SMOKE=(configs/smoke.yaml --device cuda:0 --set data.root="$FMNIST" --set privacy.noise_multiplier=1.0)
 /tmp/build/apps/dpsgd-run run "${SMOKE[@]}" --out "$OUT/dp_single" > "$OUT/dp_single.log" 2>&1
-timeout 120 "${DPRUN[@]}" /tmp/build/apps/dpsgd-run run "${SMOKE[@]}" --out "$OUT/dp_nccl" \
+export DPSGD_DIST_TIMEOUT_S=60  # a rank stuck in NCCL gives up in a minute, not 30
+timeout -k 10 120 "${DPRUN[@]}" /tmp/build/apps/dpsgd-run run "${SMOKE[@]}" --out "$OUT/dp_nccl" \
   > "$OUT/dp_nccl.log" 2>&1; echo "data parallel nccl rc=$?"
-DPSGD_DIST_BACKEND=gloo timeout 120 "${DPRUN[@]}" /tmp/build/apps/dpsgd-run run "${SMOKE[@]}" \
+DPSGD_DIST_BACKEND=gloo timeout -k 10 120 "${DPRUN[@]}" /tmp/build/apps/dpsgd-run run "${SMOKE[@]}" \
   --out "$OUT/dp_gloo" > "$OUT/dp_gloo.log" 2>&1; echo "data parallel gloo-on-cuda rc=$?"
 python3 - "$OUT" <<'PY'
 import json, sys

@@ -15,7 +15,9 @@
 # after `--` and reach both the plan and every task (default --device cuda).
 # Environment: DPSGD_RUN (the binary; default build/apps/dpsgd-run), DPSGD_ARRAY_LIMIT
 # (at most this many tasks at once: --array=0-(N-1)%LIMIT), SBATCH (the submit command;
-# default sbatch). Prints the submit command before running it.
+# default sbatch). Prints the task script before submitting it.
+# `plan` loads the data sets (and extracts features) to size the plan: run this where
+# the data is, e.g. on a node with the shared filesystem (features come from the cache).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 if [ $# -lt 1 ]; then
@@ -35,7 +37,11 @@ while [ $# -gt 0 ]; do
   SBATCH_ARGS+=("$1")
   shift
 done
-BIN="${DPSGD_RUN:-$ROOT/build/apps/dpsgd-run}"
+BIN="$(command -v "${DPSGD_RUN:-$ROOT/build/apps/dpsgd-run}" || true)"
+if [ -z "$BIN" ] || [ ! -x "$BIN" ]; then
+  echo "slurm-sweep: no dpsgd-run at ${DPSGD_RUN:-$ROOT/build/apps/dpsgd-run} (build it, or set DPSGD_RUN)" >&2
+  exit 2
+fi
 BIN="$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")"
 CONFIG="$(cd "$(dirname "$CONFIG")" && pwd)/$(basename "$CONFIG")"
 
@@ -75,6 +81,7 @@ ARRAY="0-$((N - 1))"
 # The task as a bash job script (printf %q quotes for bash; sbatch copies the file
 # when it submits, so a temporary one will do).
 JOB="$(mktemp "${TMPDIR:-/tmp}/dpsgd-sweep-XXXXXX.sh")"
+trap 'rm -f "$JOB"' EXIT
 {
   echo '#!/usr/bin/env bash'
   printf 'exec %s' "$(printf '%q ' "$BIN" run "$CONFIG" "${RUN_ARGS[@]}")"

@@ -217,7 +217,7 @@ TEST_CASE("calibrate_pipeline: just below the target, and monotone", "[pipeline]
   }
 }
 
-TEST_CASE("calibrate_pipeline: one segment is calibrate_sigma; edge cases", "[pipeline]") {
+TEST_CASE("calibrate_pipeline: one segment is calibrate_sigma, edge cases", "[pipeline]") {
   const auto make = rdp_maker();
   const auto one = [](double s) { return std::vector<MechanismSegment>{{s, 0.02, 2000}}; };
   CHECK(calibrate_pipeline(make, 3.0, 1e-5, one) == calibrate_sigma(make, 3.0, 0.02, 2000, 1e-5));

@@ -297,7 +297,7 @@ TEST_CASE("GDP: matches Opacus' GaussianAccountant (poisson=True)", "[accountant
   }
 }
 
-TEST_CASE("GDP: composition adds mu^2; it is an approximation", "[accountant][gdp]") {
+TEST_CASE("GDP: composition adds mu^2, it is an approximation", "[accountant][gdp]") {
   ApproximateGdpAccountant acc;
   acc.step(1.0, 0.01, 300);
   acc.step(2.0, 0.02, 50);

@@ -73,7 +73,7 @@ TEST_CASE("unknown registry names list the valid ones", "[config]") {
   REQUIRE_THAT(error_of(kBase, {"data.name=cifar"}), Catch::Contains("fashion_mnist"));
 }
 
-TEST_CASE("CLI overrides beat YAML values; a list value makes a sweep", "[config]") {
+TEST_CASE("CLI overrides beat YAML values, a list value makes a sweep", "[config]") {
   const auto c = parse_experiment_config(
       kBase, "exp.yaml",
       {"train.epochs=7", "privacy.noise_multiplier=[0.8, 1.6]", "train.optimizer.momentum=0"});

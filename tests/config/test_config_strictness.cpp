@@ -59,7 +59,7 @@ TEST_CASE("strict YAML: a key given twice is an error with both lines", "[config
   }
 }
 
-TEST_CASE("strict YAML: a second document is an error; a bare trailing --- is not",
+TEST_CASE("strict YAML: a second document is an error, a bare trailing --- is not",
           "[config][strict]") {
   const auto e = error_of(kBase + "---\ntrain: {epochs: 9}\n");
   CHECK_THAT(e, Contains("exp.yaml") && Contains("second YAML document") && Contains("line 13"));

@@ -116,7 +116,14 @@ json compare_one_and_two(const std::string& name, const std::string& args,
   for (std::size_t i = 0; i < m1.size(); ++i) {
     INFO("step row " << i);
     REQUIRE(m2[i]["batch_size"] == m1[i]["batch_size"]);  // the same Poisson draws
-    REQUIRE(m2[i]["epsilon"] == m1[i]["epsilon"]);
+    // A row's epsilon is null when a slow query was skipped (a busy machine).
+    if (!m1[i]["epsilon"].is_null() && !m2[i]["epsilon"].is_null()) {
+      REQUIRE(m2[i]["epsilon"] == m1[i]["epsilon"]);
+    }
+    if (m1[i].contains("max_grad_norm")) {  // adaptive clipping's threshold, step by step
+      REQUIRE(m2[i]["max_grad_norm"].get<double>() ==
+              Approx(m1[i]["max_grad_norm"].get<double>()).epsilon(1e-6));
+    }
   }
   // Before any rounding difference reaches the weights, the whole batch's loss agrees.
   REQUIRE(m2[0]["loss"].get<double>() == Approx(m1[0]["loss"].get<double>()).epsilon(1e-6));
@@ -184,7 +191,7 @@ TEST_CASE("the non-private baseline trains data parallel too", "[e2e][distribute
                       "nonprivate");
 }
 
-TEST_CASE("a signal to one process stops all at one step; the run resumes with 2 or 1",
+TEST_CASE("a signal to one process stops all at one step, and the run resumes with 2 or 1",
           "[e2e][distributed]") {
   DPSGD_REQUIRE_GLOO();
   const std::string base = kSmoke + " --set train.epochs=3 --set output.checkpoint_every_s=0";

@@ -57,7 +57,7 @@ TEST_CASE("plan lists the runs with their settings", "[e2e][selection]") {
   REQUIRE(doc["runs"][2]["settings"]["model"] == "tanh_cnn");
 }
 
-TEST_CASE("--shard I/N partitions the plan for every N; --only picks named runs",
+TEST_CASE("shards I/N partition the plan for every N, and --only picks named runs",
           "[e2e][selection]") {
   const auto all = planned_ids("");
   for (int n : {1, 2, 3, 5, 7}) {
@@ -146,7 +146,10 @@ TEST_CASE("slurm-sweep.sh submits one array task per run (a stand-in sbatch runs
                          std::istreambuf_iterator<char>());
   REQUIRE(args.find("--array=0-4") != std::string::npos);
   REQUIRE(args.find("--partition=debug") != std::string::npos);
-  REQUIRE(args.find("--gpus-per-task") == std::string::npos);  // --device cpu
+  REQUIRE(args.find("--gpus-per-task") == std::string::npos);                     // --device cpu
+  REQUIRE(text.find("--shard \"$SLURM_ARRAY_TASK_ID/5\"") != std::string::npos);  // its script
+  // Each task trained its own run: no task found its run already done.
+  REQUIRE(text.find("already completed") == std::string::npos);
   const auto index = read_json(out / "index.json");
   REQUIRE(index["runs"].size() == 5);
   for (const auto& row : index["runs"]) {

@@ -85,7 +85,7 @@ TEST_CASE("DP-FC without noise is preconditioned GD with per-example clipping", 
   REQUIRE(head.weight.abs().max().item<double>() > 1e-3);  // it moved
 }
 
-TEST_CASE("DP-FC: zero steps give the zero head; noise changes the head", "[heads]") {
+TEST_CASE("DP-FC: zero steps give the zero head, noise changes the head", "[heads]") {
   const auto data = test::gaussian_mixture(200, 6, 3, 2.0, 32);
   heads::DpFcOptions opts;
   opts.steps = 0;
@@ -140,7 +140,7 @@ TEST_CASE("DP-FC mechanisms: the covariance once, then one per step", "[heads]")
   REQUIRE(m[1].steps == 10);
 }
 
-TEST_CASE("DP-FC learns a 10-class Gaussian mixture; heavy noise degrades it", "[heads]") {
+TEST_CASE("DP-FC learns a 10-class Gaussian mixture, heavy noise degrades it", "[heads]") {
   const auto train = test::gaussian_mixture(3000, 20, 10, 1.0, 41);
   torch::manual_seed(41);
   const auto means = torch::randn({10, 20}, kF64);  // the same means as train's

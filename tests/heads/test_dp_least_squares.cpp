@@ -154,7 +154,7 @@ TEST_CASE("the head's logits are those of torch::nn::Linear with its weights", "
   REQUIRE(torch::allclose(linear(x32), heads::logits(head, x32), 1e-5, 1e-6));
 }
 
-TEST_CASE("DP-LS learns a 10-class Gaussian mixture; heavy noise degrades it", "[heads]") {
+TEST_CASE("DP-LS learns a 10-class Gaussian mixture, heavy noise degrades it", "[heads]") {
   const auto train = test::gaussian_mixture(3000, 20, 10, 1.0, 21);
   torch::manual_seed(21);
   const auto means = torch::randn({10, 20}, kF64) * 1.0;  // the same means as train's

@@ -33,7 +33,7 @@ TEST_CASE("clip_rows scales long rows to C and leaves short rows unchanged", "[h
   REQUIRE(torch::equal(c[2], x[2]));
 }
 
-TEST_CASE("noisy_gram: exact without noise; symmetric noise of the stated std", "[heads]") {
+TEST_CASE("noisy_gram: exact without noise, symmetric noise of the stated std", "[heads]") {
   torch::manual_seed(2);
   const auto x = torch::randn({40, 6}, kF64);
   privacy::GaussianNoise noise(7, torch::kCPU);
@@ -55,7 +55,7 @@ TEST_CASE("noisy_gram: exact without noise; symmetric noise of the stated std", 
   REQUIRE(e.diagonal().std().item<double>() == Approx(std).epsilon(0.15));
 }
 
-TEST_CASE("noisy_class_sums: exact column sums; noise of the stated std", "[heads]") {
+TEST_CASE("noisy_class_sums: exact column sums, noise of the stated std", "[heads]") {
   torch::manual_seed(3);
   const auto x = torch::randn({30, 4}, kF64);
   const auto y = torch::randint(3, {30}, torch::kLong);

@@ -8,7 +8,7 @@
 
 using dpsgd::train::RunStatus;
 
-TEST_CASE("run statuses round-trip through their names; final ones are skipped", "[train]") {
+TEST_CASE("run statuses round-trip through their names, final ones are skipped", "[train]") {
   for (auto s : {RunStatus::kRunning, RunStatus::kCompleted, RunStatus::kFailed,
                  RunStatus::kDiverged, RunStatus::kInterrupted, RunStatus::kBudgetExhausted}) {
     REQUIRE(dpsgd::train::parse_status(dpsgd::train::status_name(s)) == s);

@@ -24,7 +24,7 @@ TEST_CASE("a held file lock refuses a second holder until released", "[util][loc
   REQUIRE(FileLock::try_acquire(path).held());
 }
 
-TEST_CASE("a stop signal only sets the flag; the exit code is 128 + N", "[util][signal]") {
+TEST_CASE("a stop signal only sets the flag, the exit code is 128 + N", "[util][signal]") {
   dpsgd::util::install_stop_handlers();
   dpsgd::util::clear_stop_request();
   REQUIRE(dpsgd::util::stop_requested() == 0);

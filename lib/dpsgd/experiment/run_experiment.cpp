@@ -142,9 +142,10 @@ Decision share_decision(distributed::Communicator& comm, Decision leaders) {
 Outcome follow(const Session& s, const Planned& p) {
   const auto d = share_decision(s.comm, Decision::kSkip);
   if (d == Decision::kSkip || d == Decision::kLeaderOnly) return Outcome::kSkipped;
+  std::string status;
   try {
-    run_one(*p.config, p.plan, s.x.loaded[p.data], s.device, s.out_dir / p.directory(),
-            d == Decision::kResume, s.comm);
+    status = run_one(*p.config, p.plan, s.x.loaded[p.data], s.device, s.out_dir / p.directory(),
+                     d == Decision::kResume, s.comm)["status"];
   } catch (const c10::Error& e) {
     s.comm.report_failure(e.what_without_backtrace());
     throw;
@@ -152,15 +153,17 @@ Outcome follow(const Session& s, const Planned& p) {
     s.comm.report_failure(e.what());
     throw;
   }
-  return util::stop_requested() != 0 ? Outcome::kInterrupted : Outcome::kDone;
+  // Only a stop the processes agreed on ends the loop here; a signal that came
+  // after the run's last step is agreed on at the next run (execute).
+  return status == "interrupted" ? Outcome::kInterrupted : Outcome::kDone;
 }
 
 // The leader's record of a failed run; with several processes the cause may
 // be another process's (it reported it before failing).
 Outcome record_failure(const Session& s, const Planned& p, const std::filesystem::path& run_dir,
-                       const std::string& what) {
+                       const std::string& what, bool alone) {
   const std::string label = p.directory();
-  const bool shared = s.comm.world_size() > 1;
+  const bool shared = s.comm.world_size() > 1 && !alone;
   const std::string reason = shared ? s.comm.failure_reason().value_or(what) : what;
   s.index->update(label, {{"status", "failed"}, {"error", reason}});
   util::log::error(util::cat("run ", label, " failed: ", reason));
@@ -169,14 +172,33 @@ Outcome record_failure(const Session& s, const Planned& p, const std::filesystem
                                          {"run_id", p.plan.id},
                                          {"status", "failed"},
                                          {"error", reason}}));
-  // The processes can no longer agree on anything: the experiment stops.
+  // The processes that trained it together can no longer agree on anything: the
+  // experiment stops. (A run rank 0 ran alone, or failed before the others
+  // joined it, fails like in one process.)
   return shared ? Outcome::kFatal : Outcome::kFailed;
+}
+
+// A claimed run that failed. The others, if still waiting for rank 0's decision,
+// are told to skip it; if they never trained it (that, or a closed-form run),
+// the failure is this run's alone and the sweep goes on.
+Outcome failed_claim(const Session& s, const Planned& p, const std::filesystem::path& run_dir,
+                     const std::string& what, bool told, bool closed_form) {
+  if (!told) {
+    try {
+      share_decision(s.comm, Decision::kSkip);
+    } catch (const std::exception&) {
+      // The others are gone (that may be why it failed): nothing more to agree on.
+      return record_failure(s, p, run_dir, what, /*alone=*/false);
+    }
+  }
+  return record_failure(s, p, run_dir, what, /*alone=*/!told || closed_form);
 }
 
 // Trains one claimed run and records how it ended.
 Outcome train_claimed(const Session& s, const Planned& p, const std::filesystem::path& run_dir) {
   const std::string label = p.directory();
   const bool closed_form = p.config->head.method != config::HeadMethod::kDpSgd;
+  bool told = false;  // whether the others heard rank 0's decision
   try {
     if (s.restart) {
       for (const auto& f : {checkpoint_path(run_dir), summary_path(run_dir), model_path(run_dir)}) {
@@ -188,6 +210,7 @@ Outcome train_claimed(const Session& s, const Planned& p, const std::filesystem:
     share_decision(s.comm, closed_form ? Decision::kLeaderOnly
                            : resume    ? Decision::kResume
                                        : Decision::kFresh);
+    told = true;
     const auto summary =
         run_one(*p.config, p.plan, s.x.loaded[p.data], s.device, run_dir, resume, s.comm);
     s.index->update(label, outcome_fields(summary));
@@ -199,9 +222,9 @@ Outcome train_claimed(const Session& s, const Planned& p, const std::filesystem:
     if (status == "interrupted") return Outcome::kInterrupted;
     return status == "diverged" ? Outcome::kFailed : Outcome::kDone;
   } catch (const c10::Error& e) {
-    return record_failure(s, p, run_dir, e.what_without_backtrace());
+    return failed_claim(s, p, run_dir, e.what_without_backtrace(), told, closed_form);
   } catch (const std::exception& e) {
-    return record_failure(s, p, run_dir, e.what());
+    return failed_claim(s, p, run_dir, e.what(), told, closed_form);
   }
 }
 

@@ -97,7 +97,7 @@ json run_one(const config::ExperimentConfig& c, const RunPlan& plan, const Loade
     log.maybe_flush(/*force=*/true);
   }
   const auto result = train::run_training(parts, options, log, plan.id, device, control);
-  if (!leader) return nullptr;
+  if (!leader) return {{"status", train::status_name(result.status)}};
   auto summary = run_summary(*record, parts, result, device);
   summary["processes"] = processes_json(comm);
   if (result.status == train::RunStatus::kCompleted ||

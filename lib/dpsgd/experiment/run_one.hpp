@@ -27,7 +27,7 @@ train::TrainParts build_parts(const config::ExperimentConfig& c, const LoadedDat
 /// With several processes (`comm`), every process calls this for the same run;
 /// the leader writes the folder and returns the summary, the others write
 /// nothing (they read checkpoint.pt to resume: the folder must be shared) and
-/// return null.
+/// return only {"status": ...}.
 nlohmann::json run_one(const config::ExperimentConfig& c, const RunPlan& plan,
                        const LoadedData& data, const torch::Device& device,
                        const std::filesystem::path& run_dir, bool resume,

@@ -26,22 +26,26 @@ void sum_nonprivate_gradient(distributed::Communicator& comm, models::Model& mod
   torch::NoGradGuard no_grad;
   // Local gradients are of the share's mean; scaled back to sums, added up,
   // and divided by the whole batch's size.
+  // A gradient no process defined (an unused parameter, an empty batch) stays
+  // undefined, as in one process, so the optimizer skips it there too.
+  const auto params = model.parameters();
   std::vector<torch::Tensor> grads;
-  for (auto& p : model.parameters()) {
-    grads.push_back(p.grad().defined() ? p.grad() * static_cast<double>(drawn)
-                                       : torch::zeros_like(p));
+  std::vector<double> totals_host = {sums.loss_sum, sums.score_sum, static_cast<double>(drawn)};
+  for (const auto& p : params) {
+    const bool defined = p.grad().defined();
+    grads.push_back(defined ? p.grad() * static_cast<double>(drawn) : torch::zeros_like(p));
+    totals_host.push_back(defined ? 1.0 : 0.0);
   }
-  std::vector<torch::Tensor> totals = {
-      torch::tensor({sums.loss_sum, sums.score_sum, static_cast<double>(drawn)}, torch::kFloat64)};
+  std::vector<torch::Tensor> totals = {torch::tensor(totals_host, torch::kFloat64)};
   comm.all_reduce_sum(totals);
   comm.all_reduce_sum(grads);
   const auto* t = totals.front().data_ptr<double>();
   sums = {t[0], t[1]};
   drawn = static_cast<std::int64_t>(t[2]);
-  std::size_t k = 0;
-  for (auto& p : model.parameters()) {
-    p.mutable_grad() = drawn > 0 ? grads[k] / static_cast<double>(drawn) : grads[k];
-    ++k;
+  for (std::size_t k = 0; k < params.size(); ++k) {
+    auto p = params[k];
+    p.mutable_grad() =
+        t[3 + k] > 0.0 && drawn > 0 ? grads[k] / static_cast<double>(drawn) : torch::Tensor();
   }
 }
 

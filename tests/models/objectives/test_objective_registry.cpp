@@ -8,7 +8,7 @@ using dpsgd::models::default_objective;
 using dpsgd::models::objective_registry;
 using dpsgd::models::TargetKind;
 
-TEST_CASE("loss registry: auto resolves by target kind; every loss states its targets",
+TEST_CASE("loss registry: auto resolves by target kind, every loss states its targets",
           "[objective]") {
   REQUIRE(default_objective(TargetKind::kClassLabels) == "cross_entropy");
   REQUIRE(default_objective(TargetKind::kPixelMasks) == "cross_entropy_dice");

@@ -21,7 +21,7 @@ namespace {
 privacy::GaussianNoise count_noise() { return privacy::GaussianNoise(5, torch::kCPU); }
 }  // namespace
 
-TEST_CASE("adaptive clipping: C tracks the target quantile; noise split keeps sigma",
+TEST_CASE("adaptive clipping: C tracks the target quantile, noise split keeps sigma",
           "[clipping][adaptive]") {
   // sigma_g from sigma^-2 = sigma_g^-2 + (2 sigma_b)^-2.
   privacy::AdaptiveClippingOptions o{1.0, 0.5, 0.2, 1.0};

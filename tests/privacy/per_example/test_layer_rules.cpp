@@ -269,7 +269,7 @@ TEST_CASE("ConvTranspose2d: per-example rules and engines equal the loop", "[eng
   }
 }
 
-TEST_CASE("Norm layers equal LibTorch's fused ops; constructors validate", "[engines]") {
+TEST_CASE("Norm layers equal LibTorch's fused ops, constructors validate", "[engines]") {
   torch::manual_seed(15);
   torch::NoGradGuard no_grad;
   models::GroupNorm gn(models::GroupNormOptions{2, 6, 1e-3, true});
