@@ -13,31 +13,17 @@
 #include "dpsgd/distributed/backends/process_group_factory.hpp"
 #include "dpsgd/distributed/c10d_communicator.hpp"
 #include "dpsgd/distributed/collectives.hpp"
+#include "tests/helpers/run_binary.hpp"
 #include "tests/helpers/skip.hpp"
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 namespace {
 
 using dpsgd::distributed::Communicator;
 
-int loopback_port() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-  socklen_t len = sizeof(addr);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  close(fd);
-  return ntohs(addr.sin_port);
-}
-
 // Runs `body(comm)` on two ranks at once; returns each rank's result.
 template <typename Result>
 std::vector<Result> on_two_ranks(const std::function<Result(Communicator&)>& body) {
-  const int port = loopback_port();
+  const int port = dpsgd::test::free_loopback_port();
   std::vector<std::future<Result>> ranks;
   for (int r = 0; r < 2; ++r) {
     ranks.push_back(std::async(std::launch::async, [r, port, &body] {

@@ -18,8 +18,6 @@
 #include "tests/helpers/background_run.hpp"
 #include "tests/helpers/run_binary.hpp"
 #include "tests/helpers/skip.hpp"
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 namespace fs = std::filesystem;
@@ -30,20 +28,6 @@ using dpsgd::test::run_dpsgd;
 using nlohmann::json;
 
 namespace {
-
-// A TCP port free on loopback now (the kernel's choice for port 0).
-int free_port() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  REQUIRE(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0);
-  socklen_t len = sizeof(addr);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  close(fd);
-  return ntohs(addr.sin_port);
-}
 
 std::string launch_env(int rank, int world, int port) {
   return "RANK=" + std::to_string(rank) + " WORLD_SIZE=" + std::to_string(world) +
@@ -58,7 +42,7 @@ struct Ranks {
 
 // `dpsgd-run ARGS` as `world` processes of one torchrun-style launch.
 Ranks run_ranks(const std::string& args, int world) {
-  const int port = free_port();
+  const int port = dpsgd::test::free_loopback_port();
   std::vector<std::unique_ptr<BackgroundRun>> procs;
   for (int r = 0; r < world; ++r) {
     procs.push_back(std::make_unique<BackgroundRun>(args, launch_env(r, world, port)));
@@ -139,14 +123,6 @@ const std::string kSmoke =
     "configs/smoke.yaml --device cpu --set privacy.noise_multiplier=1.0 "
     "--set train.optimizer.lr=0.5";
 
-std::string python_with_torch() {
-  std::ifstream in(fs::path(DPSGD_SOURCE_DIR) / ".dpsgd-python");
-  std::string py;
-  if (!(in >> py)) py = "python3";
-  const std::string probe = py + " -c 'import torch.distributed.run' > /dev/null 2>&1";
-  return std::system(probe.c_str()) == 0 ? py : std::string();
-}
-
 }  // namespace
 
 TEST_CASE("two processes over Gloo end with the one-process run's weights and epsilon",
@@ -199,7 +175,7 @@ TEST_CASE("a signal to one process stops all at one step, and the run resumes wi
   REQUIRE(run_ranks(base + " --out " + ref.string(), 2).codes == std::vector<int>{0, 0});
   const auto out = fresh_dir("dpsgd_dp_resume");
   const std::string args = base + " --out " + out.string();
-  const int port = free_port();
+  const int port = dpsgd::test::free_loopback_port();
   BackgroundRun leader(args, launch_env(0, 2, port));
   BackgroundRun follower(args, launch_env(1, 2, port));
   while (leader.running() && dpsgd::test::metrics_rows(out / "sigma-1") < 4) usleep(1000);
@@ -234,7 +210,7 @@ TEST_CASE("a process that dies stops the others and the run is marked failed",
   const auto out = fresh_dir("dpsgd_dp_killed");
   const std::string args =
       kSmoke + " --set train.epochs=20 --set output.checkpoint_every_s=0 --out " + out.string();
-  const int port = free_port();
+  const int port = dpsgd::test::free_loopback_port();
   BackgroundRun leader(args, launch_env(0, 2, port));
   BackgroundRun follower(args, launch_env(1, 2, port));
   while (leader.running() && dpsgd::test::metrics_rows(out / "sigma-1") < 3) usleep(1000);
@@ -266,14 +242,15 @@ TEST_CASE("bad launch environments and unsplittable settings are refused with ex
 
 TEST_CASE("torchrun launches it: dpsgd-run joins the agent's store", "[e2e][distributed]") {
   DPSGD_REQUIRE_GLOO();
-  const auto py = python_with_torch();
+  const auto py = dpsgd::test::python_with("torch.distributed.run");
   if (py.empty()) DPSGD_SKIP("no python with torch.distributed.run (torchrun) found");
   const auto out = fresh_dir("dpsgd_dp_torchrun");
   const auto log = out.string() + ".log";
   const std::string cmd = std::string("cd ") + DPSGD_SOURCE_DIR + " && " + py +
                           " -m torch.distributed.run --nproc-per-node 2 --master-port " +
-                          std::to_string(free_port()) + " --no-python " + DPSGD_RUN_BINARY +
-                          " run " + kSmoke + " --out " + out.string() + " > " + log + " 2>&1";
+                          std::to_string(dpsgd::test::free_loopback_port()) + " --no-python " +
+                          DPSGD_RUN_BINARY + " run " + kSmoke + " --out " + out.string() + " > " +
+                          log + " 2>&1";
   const int code = std::system(cmd.c_str());
   std::ifstream in(log);
   const std::string output((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());

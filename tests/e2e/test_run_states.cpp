@@ -38,14 +38,6 @@ json last_test_evaluation(const fs::path& run_dir) {
   return last;
 }
 
-std::string python_with_torch() {
-  std::ifstream in(fs::path(DPSGD_SOURCE_DIR) / ".dpsgd-python");
-  std::string py;
-  if (!(in >> py)) py = "python3";
-  const std::string probe = py + " -c 'import torch' > /dev/null 2>&1";
-  return std::system(probe.c_str()) == 0 ? py : std::string();
-}
-
 }  // namespace
 
 TEST_CASE("model.pt: evaluate reloads it to the run's final test metrics", "[e2e][model]") {
@@ -75,7 +67,7 @@ TEST_CASE("model.pt: evaluate reloads it to the run's final test metrics", "[e2e
   REQUIRE(run_dpsgd("evaluate " + out.string()).code == 2);  // not a run folder
 
   SECTION("Python's torch.load reads it as a name -> tensor dict") {
-    const auto py = python_with_torch();
+    const auto py = dpsgd::test::python_with("torch");
     if (py.empty()) DPSGD_SKIP("no Python with torch here; the C++ reader was checked above");
     const auto listing = out / "names.json";
     const std::string cmd = py + " " + DPSGD_SOURCE_DIR + "/tests/python/load_model.py " +

@@ -6,6 +6,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -23,6 +25,27 @@ RunResult run_dpsgd(const std::string& args) {
   std::ifstream in(log);
   std::string out((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   return {WEXITSTATUS(status), out};
+}
+
+std::string python_with(const std::string& module) {
+  std::ifstream in(fs::path(DPSGD_SOURCE_DIR) / ".dpsgd-python");
+  std::string py;
+  if (!(in >> py)) py = "python3";
+  const std::string probe = py + " -c 'import " + module + "' > /dev/null 2>&1";
+  return std::system(probe.c_str()) == 0 ? py : std::string();
+}
+
+int free_loopback_port() {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  REQUIRE(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0);
+  socklen_t len = sizeof(addr);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  close(fd);
+  return ntohs(addr.sin_port);
 }
 
 nlohmann::json read_json(const fs::path& p) {
