@@ -5,6 +5,9 @@
 //             [--shard I/N]        (the runs as JSON: id, run id, variant, settings)
 // D: auto, cpu, cuda or cuda:N. Several processes (torchrun, srun: RANK, WORLD_SIZE,
 // LOCAL_RANK, MASTER_ADDR, MASTER_PORT) train each run together, data parallel.
+//   dpsgd-run audit CONFIG.yaml [--canaries M] [--confidence C] [--kind gradient,input]
+//             [--no-control] [--set key=value]... [--variant NAME]... [--only ID]... [--out DIR]
+//             [--device D]   (an empirical privacy audit of each run: OUT/audit.json)
 //   dpsgd-run evaluate RUN_DIR [--split test|val] [--set key=value]... [--device D]
 //   dpsgd-run CONFIG.yaml ...   (the same: `run` is the default subcommand)
 //   dpsgd-run bench CONFIG.yaml [--steps N] [--warmup N] [--engines a,b,...] [--json]
@@ -29,6 +32,7 @@
 #include <CLI/CLI.hpp>
 
 #include "dpsgd/experiment/accounting_commands.hpp"
+#include "dpsgd/experiment/audit_run.hpp"
 #include "dpsgd/experiment/bench.hpp"
 #include "dpsgd/experiment/evaluate_run.hpp"
 #include "dpsgd/experiment/registry_listing.hpp"
@@ -40,8 +44,8 @@
 namespace {
 
 constexpr int kExitBadInput = 2;
-const std::vector<std::string> kSubcommands = {"run",       "plan",     "bench", "epsilon",
-                                               "calibrate", "evaluate", "list"};
+const std::vector<std::string> kSubcommands = {"run",     "plan",      "audit",    "bench",
+                                               "epsilon", "calibrate", "evaluate", "list"};
 
 // "cuda:N": N (validated by add_device_option); otherwise -1.
 int device_index(const std::string& text) {
@@ -138,6 +142,53 @@ int do_plan(RunArgs& a) {
   fill_request(a);
   std::cout << dpsgd::experiment::plan_experiment(a.request).dump(2) << std::endl;
   return 0;
+}
+
+// ---- audit ----------------------------------------------------------------------
+
+struct AuditArgs {
+  RunArgs run;
+  dpsgd::experiment::AuditRequest request;
+  std::vector<std::string> kinds;
+  bool no_control = false;
+};
+
+CLI::App* add_audit_command(CLI::App& app, AuditArgs& a) {
+  CLI::App* cmd = app.add_subcommand(
+      "audit", "empirical privacy audit of each run (one-run canary audit): OUT/audit.json");
+  cmd->add_option("config", a.run.config_path, "experiment YAML file")->required();
+  cmd->add_option("--canaries", a.request.canaries, "number of canaries m (default 1000)")
+      ->check(CLI::Range(static_cast<std::int64_t>(1), static_cast<std::int64_t>(100000000)));
+  cmd->add_option("--confidence", a.request.confidence, "confidence of the bounds (default 0.95)")
+      ->check(CLI::Range(1e-6, 1.0 - 1e-9));
+  cmd->add_option("--kind", a.kinds, "canary kinds: gradient, input (default both)")
+      ->delimiter(',')
+      ->check(CLI::IsMember({"gradient", "input"}));
+  cmd->add_flag("--no-control", a.no_control, "skip the sigma-0 control runs");
+  cmd->add_option("--set", a.run.request.overrides, "override a config key (value read as YAML)")
+      ->take_all();
+  cmd->add_option("--out", a.run.out_dir, "experiment output folder (default results/<name>)");
+  cmd->add_option("--variant", a.run.request.variants, "only this variant (repeatable)")
+      ->take_all();
+  add_device_option(*cmd, a.run.device, "auto, cpu, cuda or cuda:N (overrides the config)");
+  add_selection_options(*cmd, a.run);
+  cmd->add_flag("-v,--verbose", a.run.verbose, "debug logging");
+  return cmd;
+}
+
+int do_audit(AuditArgs& a) {
+  dpsgd::util::log::init(a.run.verbose);
+  fill_request(a.run);
+  a.request.experiment = a.run.request;
+  a.request.control = !a.no_control;
+  if (!a.kinds.empty()) {
+    a.request.kinds.clear();
+    for (const auto& k : a.kinds) {
+      a.request.kinds.push_back(k == "gradient" ? dpsgd::experiment::CanaryKind::kGradient
+                                                : dpsgd::experiment::CanaryKind::kInput);
+    }
+  }
+  return dpsgd::experiment::run_audit(a.request);
 }
 
 // ---- bench ----------------------------------------------------------------------
@@ -306,6 +357,7 @@ int run_main(int argc, char** argv) {
       "`dpsgd-run SUBCOMMAND --help` describes a subcommand's options.");
   RunArgs run;
   RunArgs plan;
+  AuditArgs audit;
   BenchArgs bench;
   AccountingArgs epsilon;
   AccountingArgs calibrate;
@@ -313,6 +365,7 @@ int run_main(int argc, char** argv) {
   bool list_json = false;
   CLI::App* run_cmd = add_run_command(app, run);
   CLI::App* plan_cmd = add_plan_command(app, plan);
+  CLI::App* audit_cmd = add_audit_command(app, audit);
   CLI::App* bench_cmd = add_bench_command(app, bench);
   CLI::App* epsilon_cmd = add_accounting_command(app, epsilon, /*calibrate=*/false);
   CLI::App* calibrate_cmd = add_accounting_command(app, calibrate, /*calibrate=*/true);
@@ -329,6 +382,7 @@ int run_main(int argc, char** argv) {
     return do_run(run);
   }
   if (*plan_cmd) return do_plan(plan);
+  if (*audit_cmd) return do_audit(audit);
   if (*bench_cmd) return do_bench(bench);
   if (*epsilon_cmd) return do_accounting(epsilon, /*calibrate=*/false);
   if (*calibrate_cmd) return do_accounting(calibrate, /*calibrate=*/true);

@@ -22,7 +22,10 @@ const std::vector<SeedStream> kAllStreams = {SeedStream::kModelInit,
                                              SeedStream::kMicrobatchAssignment,
                                              SeedStream::kAugmentation,
                                              SeedStream::kAdaptiveCountNoise,
-                                             SeedStream::kBenchBatches};
+                                             SeedStream::kBenchBatches,
+                                             SeedStream::kAuditMembership,
+                                             SeedStream::kAuditCanaries,
+                                             SeedStream::kTuningTrials};
 
 }  // namespace
 

@@ -88,11 +88,10 @@ nlohmann::json privacy_json(const ExperimentConfig& c, double sigma) {
 }
 
 nlohmann::json data_json(const ExperimentConfig& c) {
-  nlohmann::json data = {{"name", c.data.name},
-                         {"train_size", c.data.train_size},
-                         {"val_size", c.data.val_size},
-                         {"test_size", c.data.test_size},
-                         {"augment", {{"hflip", c.train.augment_hflip}}}};
+  nlohmann::json data = {
+      {"name", c.data.name},           {"train_size", c.data.train_size},
+      {"val_size", c.data.val_size},   {"val_from_train", c.data.val_from_train},
+      {"test_size", c.data.test_size}, {"augment", {{"hflip", c.train.augment_hflip}}}};
   // A path is any bytes; JSON needs UTF-8 (dump throws otherwise).
   if (!c.data.root.empty()) data["root"] = util::valid_utf8(c.data.root);
   if (c.data.name == "segmentation_folder") {

@@ -11,6 +11,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "dpsgd/config/sections.hpp"
+#include "dpsgd/config/sweep_section.hpp"
 #include "dpsgd/config/yaml_overrides.hpp"
 #include "dpsgd/config/yaml_section.hpp"
 #include "dpsgd/config/yaml_strict.hpp"
@@ -143,31 +144,36 @@ ExperimentConfig parse_experiment_config(const std::string& yaml_text,
                     ": variants: this file defines several variants; pick one with "
                     "--variant NAME (dpsgd-run runs them all by default)");
   }
+  if (root.IsMap() && (root["sweep"] || root["tuning"])) {
+    throw UserError(source.string() +
+                    ": sweep: this file defines a sweep (or tuning); dpsgd-run runs all its "
+                    "points, and --only RUN selects one");
+  }
   for (const auto& o : overrides) apply_override(root, o, source.string());
   return from_yaml(root, source);
 }
 
-std::vector<ExperimentConfig> parse_experiment_variants(const std::string& yaml_text,
-                                                        const std::filesystem::path& source,
-                                                        const std::vector<std::string>& overrides,
-                                                        const std::vector<std::string>& only) {
-  const std::string file = source.string();
-  auto root = load_root(yaml_text, source);
+namespace {
+
+using Base = std::pair<std::string, YAML::Node>;  // a variant's name and its tree
+
+// The file's variants (`variants:`, filtered by --variant), or the file itself.
+std::vector<Base> variant_bases(YAML::Node& root, const std::vector<std::string>& only,
+                                const std::string& file) {
   const YAML::Node variants = root.IsMap() ? YAML::Clone(root["variants"]) : YAML::Node();
   if (!variants || variants.IsNull()) {
     if (!only.empty()) {
       throw UserError(file + ": --variant '" + only.front() +
                       "' given, but the file defines no variants");
     }
-    for (const auto& o : overrides) apply_override(root, o, file);
-    return {from_yaml(root, source)};
+    return {{"", root}};
   }
   if (!variants.IsMap() || variants.size() == 0) {
     throw UserError(file + ": variants: '" + render(variants) +
                     "' is invalid: expected a mapping {variant-name: {dotted.key: value, ...}}");
   }
   root.remove("variants");
-  std::vector<ExperimentConfig> out;
+  std::vector<Base> out;
   std::string names;
   std::set<std::string> seen;
   for (const auto& kv : variants) {
@@ -177,9 +183,7 @@ std::vector<ExperimentConfig> parse_experiment_variants(const std::string& yaml_
       throw UserError(file + ": variants." + name +
                       ": invalid variant name: use letters, digits, '-', '_' and '.'");
     }
-    if (!seen.insert(name).second) {
-      throw UserError(file + ": variants." + name + ": defined twice");
-    }
+    if (!seen.insert(name).second) throw UserError(file + ": variants." + name + ": defined twice");
     if (!only.empty() && std::find(only.begin(), only.end(), name) == only.end()) continue;
     if (!kv.second.IsMap()) {
       throw UserError(file + ": variants." + name + ": '" + render(kv.second) +
@@ -197,22 +201,107 @@ std::vector<ExperimentConfig> parse_experiment_variants(const std::string& yaml_
       }
       set_path(copy, key, YAML::Clone(setting.second), "variants." + name + "." + key, file);
     }
-    for (const auto& o : overrides) apply_override(copy, o, file);
-    try {
-      auto c = from_yaml(copy, source);
-      c.variant = name;
-      out.push_back(std::move(c));
-    } catch (const UserError& e) {
-      throw UserError(std::string(e.what()) + " (in variant '" + name + "')");
-    }
+    out.emplace_back(name, copy);
   }
   for (const auto& want : only) {
-    bool found = false;
-    for (const auto& c : out) found = found || c.variant == want;
-    if (!found) {
+    if (std::none_of(out.begin(), out.end(), [&](const Base& b) { return b.first == want; })) {
       throw UserError(file + ": --variant '" + want + "' is not defined; variants: " + names);
     }
   }
+  return out;
+}
+
+// Settings the sweep's draws read (its blocks, the seed, secure_rng) apply to
+// the file before the sweep is read; the rest apply to each point.
+bool is_block_override(const std::string& o) {
+  for (const char* prefix :
+       {"sweep.", "sweep=", "tuning.", "tuning=", "seed=", "privacy.secure_rng="}) {
+    if (o.rfind(prefix, 0) == 0) return true;
+  }
+  return false;
+}
+
+// A sweep point of a variant (or of the file) as a config.
+ExperimentConfig point_config(const Base& base, const SweepPoint& point, const SweepPlan& plan,
+                              const std::vector<std::string>& overrides,
+                              const std::filesystem::path& source) {
+  const std::string file = source.string();
+  YAML::Node copy = YAML::Clone(base.second);
+  for (const auto& [key, value] : point.settings) {
+    set_path(copy, key, YAML::Clone(value), "sweep.keys." + key, file);
+  }
+  for (const auto& o : overrides) apply_override(copy, o, file);
+  std::string name = base.first;
+  if (!point.name.empty()) name += (name.empty() ? "" : "-") + point.name;
+  try {
+    auto c = from_yaml(copy, source);
+    c.variant = name;
+    c.tuning = plan.tuning;
+    for (const auto& [key, value] : point.settings) c.sweep_point.emplace_back(key, render(value));
+    if (point.seed) c.seed = c.train.seed = *point.seed;
+    return c;
+  } catch (const UserError& e) {
+    if (name.empty()) throw;
+    throw UserError(std::string(e.what()) + " (in " + (point.name.empty() ? "variant" : "point") +
+                    " '" + name + "')");
+  }
+}
+
+// What random trials need: one run per trial, and no variants beside them.
+void check_random_trials(const std::vector<ExperimentConfig>& out, const SweepPlan& plan,
+                         std::size_t bases, const std::string& file) {
+  if (!plan.tuning.enabled || plan.tuning.trials == TrialCount::kEvery) return;
+  if (plan.points.empty()) {
+    throw UserError(file +
+                    ": tuning.trials drew K = 0 trials (Poisson): nothing is trained or "
+                    "released. That outcome is part of the mechanism: rerunning with another seed "
+                    "until trials are drawn voids the analysis");
+  }
+  if (bases > 1) {
+    throw UserError(file +
+                    ": variants: not supported with random tuning.trials (each trial draws "
+                    "one point of the sweep); put the choices under sweep.keys instead");
+  }
+  for (const auto& c : out) {
+    if (c.privacy.noise_multipliers.size() + c.privacy.target_epsilons.size() > 1) {
+      throw UserError(file +
+                      ": privacy.noise_multiplier: a list gives several runs per trial; "
+                      "with random tuning.trials give one value and sweep it under sweep.keys");
+    }
+  }
+}
+
+}  // namespace
+
+std::vector<ExperimentConfig> parse_experiment_variants(const std::string& yaml_text,
+                                                        const std::filesystem::path& source,
+                                                        const std::vector<std::string>& overrides,
+                                                        const std::vector<std::string>& only) {
+  const std::string file = source.string();
+  auto root = load_root(yaml_text, source);
+  std::vector<std::string> rest;
+  for (const auto& o : overrides) {
+    if (is_block_override(o)) {
+      apply_override(root, o, file);  // the blocks are read before any point exists
+    } else {
+      rest.push_back(o);
+    }
+  }
+  const auto plan = read_sweep(root, file);
+  for (const auto& o : rest) {
+    const auto key = o.substr(0, o.find('='));
+    if (std::find(plan.keys.begin(), plan.keys.end(), key) != plan.keys.end()) {
+      throw UserError("--set '" + o + "': " + key + " is swept by sweep.keys in " + file +
+                      "; change the sweep instead (--set 'sweep.keys={" + key + ": [...]}')");
+    }
+  }
+  const auto bases = variant_bases(root, only, file);
+  std::vector<ExperimentConfig> out;
+  for (const auto& base : bases) {
+    for (const auto& point : plan.points)
+      out.push_back(point_config(base, point, plan, rest, source));
+  }
+  check_random_trials(out, plan, bases.size(), file);
   return out;
 }
 

@@ -92,6 +92,8 @@ void read_data_section(Section& top, ExperimentConfig& c) {
   data.read_int("train_size", c.data.train_size, 0, "an integer >= 0 (0 = all)");
   data.read_int("test_size", c.data.test_size, 0, "an integer >= 0 (0 = all)");
   data.read_int("val_size", c.data.val_size, 0, "an integer >= 0 (0 = all)");
+  data.read_int("val_from_train", c.data.val_from_train, 0,
+                "an integer >= 0: the last N training examples become the validation split");
   read_segmentation_keys(data, c.data);
   Section augment(data.get("augment"), "data.augment", top.file());
   augment.read("hflip", c.train.augment_hflip, "true or false");

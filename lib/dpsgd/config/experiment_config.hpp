@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "dpsgd/accounting/accountant_registry.hpp"
@@ -29,6 +30,9 @@ struct DataConfig {
   std::int64_t train_size = 0;         ///< use the first N training examples; 0 = all
   std::int64_t test_size = 0;          ///< use the first N test examples; 0 = all
   std::int64_t val_size = 0;           ///< use the first N validation examples; 0 = all
+  /// Data sets without a validation split: the last N training examples (after
+  /// train_size) become it and leave training (for `tuning:`). 0 = off.
+  std::int64_t val_from_train = 0;
   /// segmentation_folder only: size, normalisation and label mapping.
   data::SegmentationFolderOptions segmentation;
 };
@@ -92,12 +96,36 @@ struct HeadConfig {
   bool fit_bias = true;
 };
 
+/// `tuning.trials`: how many trials a tuning run makes (Papernot and Steinke 2022).
+enum class TrialCount {
+  kEvery,                      ///< every sweep point once: a fixed count, full composition
+  kPoisson,                    ///< K ~ Poisson(mean), each trial a uniformly drawn point
+  kTruncatedNegativeBinomial,  ///< K ~ D_{eta,gamma}, each trial a uniformly drawn point
+};
+
+/// `tuning:`: releasing only the best run of a sweep, and what that costs.
+struct TuningConfig {
+  bool enabled = false;
+  std::string metric;    ///< validation metric (the objective's score, or loss)
+  bool maximise = true;  ///< select the largest metric (false: the smallest)
+  TrialCount trials = TrialCount::kEvery;
+  double mean = 0.0;   ///< kPoisson: E[K]
+  double eta = 1.0;    ///< kTruncatedNegativeBinomial: eta > -1 (1 = geometric, 0 = logarithmic)
+  double gamma = 0.1;  ///< kTruncatedNegativeBinomial: gamma in (0, 1)
+  /// The number of trials drawn (random counts) or the number of sweep points.
+  std::int64_t drawn_trials = 0;
+};
+
 struct ExperimentConfig {
   std::filesystem::path source;  ///< the YAML file, for error messages
   std::string name;
   /// Name of this variant of a multi-variant file (`variants:`); empty otherwise.
   /// Its runs go to OUT/<variant>/<run-id>.
   std::string variant;
+  /// A `sweep:` point: its settings (dotted key, value as YAML text) in the
+  /// sweep's key order; empty outside a sweep.
+  std::vector<std::pair<std::string, std::string>> sweep_point;
+  TuningConfig tuning;
   std::uint64_t seed = 0;
   DeviceChoice device = DeviceChoice::kAuto;
   DataConfig data;

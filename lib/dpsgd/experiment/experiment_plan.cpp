@@ -170,6 +170,27 @@ features::FeatureReport extract_features(const config::ExperimentConfig& c, Load
   }
 }
 
+// data.val_from_train: the last N training examples (after train_size) become
+// the validation split and leave training, so the epsilon covers the rest.
+void hold_out_validation(const config::ExperimentConfig& c, LoadedData& out) {
+  const std::int64_t n = c.data.val_from_train;
+  if (n == 0) return;
+  if (out.val.size() > 0) {
+    throw util::UserError(util::cat(c.source.string(), ": data.val_from_train: ", n,
+                                    " is invalid: data '", c.data.name,
+                                    "' has its own validation split; remove the key"));
+  }
+  if (n >= out.train.size()) {
+    throw util::UserError(util::cat(c.source.string(), ": data.val_from_train: ", n,
+                                    " is invalid: it must be below the ", out.train.size(),
+                                    " training examples"));
+  }
+  const auto keep = out.train.size() - n;
+  out.val = data::TensorDataset{out.train.inputs.narrow(0, keep, n),
+                                out.train.targets.narrow(0, keep, n), out.train.name + "/val"};
+  out.train = out.train.subset(keep);
+}
+
 }  // namespace
 
 LoadedData load_data(const config::ExperimentConfig& c, const torch::Device& device) {
@@ -179,6 +200,7 @@ LoadedData load_data(const config::ExperimentConfig& c, const torch::Device& dev
                  factory(options, data::DatasetSplit::kVal),
                  factory(options, data::DatasetSplit::kTest)};
   if (c.data.train_size > 0) out.train = out.train.subset(c.data.train_size);
+  hold_out_validation(c, out);
   if (c.data.val_size > 0 && out.val.size() > 0) out.val = out.val.subset(c.data.val_size);
   if (c.data.test_size > 0) out.test = out.test.subset(c.data.test_size);
   check_splits(c, out);

@@ -14,9 +14,11 @@
 #include "dpsgd/distributed/communicator.hpp"
 #include "dpsgd/distributed/launch_environment.hpp"
 #include "dpsgd/experiment/experiment_plan.hpp"
+#include "dpsgd/experiment/run_folder.hpp"
 #include "dpsgd/experiment/run_index.hpp"
 #include "dpsgd/experiment/run_one.hpp"
 #include "dpsgd/experiment/run_summary.hpp"
+#include "dpsgd/experiment/tuning_report.hpp"
 #include "dpsgd/train/replicas.hpp"
 #include "dpsgd/train/run_status.hpp"
 #include "dpsgd/util/atomic_file.hpp"
@@ -52,51 +54,6 @@ json read_json_file(const std::filesystem::path& path) {
   return in ? json::parse(in, nullptr, /*allow_exceptions=*/false) : json();
 }
 
-// The status a run folder's summary.json records (nullopt: no run there yet).
-std::optional<RunStatus> recorded_status(const std::filesystem::path& run_dir) {
-  const auto summary = read_json_file(summary_path(run_dir));
-  if (!summary.is_object() || !summary.contains("status") || !summary["status"].is_string()) {
-    return std::nullopt;
-  }
-  return train::parse_status(summary["status"].get<std::string>());
-}
-
-// A run folder belongs to the config it was written with: resuming its checkpoint
-// under a changed config would splice two different runs, and skipping it as
-// finished would report results of another config. Output timings may change;
-// which columns metrics.json holds may not.
-void check_resumable(const Planned& p, const std::filesystem::path& run_dir) {
-  const auto file = run_dir / "config.yaml";
-  json saved;
-  try {
-    const auto c = config::load_experiment_variants(file).front();
-    saved = config::run_config_json(c, c.privacy.enabled ? c.privacy.noise_multipliers.at(0) : 0.0);
-  } catch (const util::UserError&) {
-    saved = json();  // unreadable: not the config of this plan
-  }
-  saved["variant"] = p.config->variant;  // the run's own config.yaml names no variant
-  auto now = config::run_config_json(*p.config, p.plan.sigma);
-  now["variant"] = p.config->variant;
-  for (auto* doc : {&saved, &now}) {
-    if (!doc->contains("output")) continue;
-    for (const char* key : {"flush_every_s", "log_every_s", "checkpoint_every_s"}) {
-      (*doc)["output"].erase(key);
-    }
-  }
-  if (saved != now) {
-    throw util::UserError(util::cat(
-        (run_dir / "config.yaml").string(), ": run '", p.directory(),
-        "' was written by a different configuration; rerun with --restart to start it over, "
-        "or write to another folder with --out"));
-  }
-}
-
-// Whether a run folder holds something a rerun would keep: a finished run or a
-// checkpoint to resume.
-bool has_results(const std::filesystem::path& run_dir, const std::optional<RunStatus>& status) {
-  return (status && train::is_final(*status)) || std::filesystem::exists(checkpoint_path(run_dir));
-}
-
 json index_row(const Planned& p) {
   const auto& c = *p.config;
   json row = {{"run_id", p.plan.id},
@@ -105,6 +62,12 @@ json index_row(const Planned& p) {
               {"status", "pending"}};
   if (!c.variant.empty()) row["variant"] = c.variant;
   if (p.plan.target_epsilon) row["target_epsilon"] = *p.plan.target_epsilon;
+  if (!c.sweep_point.empty()) {
+    json settings = json::object();
+    for (const auto& [key, value] : c.sweep_point) settings[key] = value;
+    row["settings"] = settings;
+    row["seed"] = c.seed;
+  }
   return row;
 }
 
@@ -375,6 +338,7 @@ int run_experiment(const ExperimentRequest& request) {
   const bool leader = comm->is_leader();
   if (leader) std::filesystem::create_directories(out_dir);
   load_and_plan(x, device);
+  check_tuning(x, {request.config_path, request.overrides});
   const auto selected = select_runs(x.planned, request.only, request.shard);
   // On every process, so that all of them stop alike on a checkpoint of another config.
   check_resumes(selected, out_dir, request.restart);
@@ -382,7 +346,10 @@ int run_experiment(const ExperimentRequest& request) {
   std::optional<RunIndex> index;
   if (leader) index.emplace(open_index(x, out_dir));
   const Session session{x, index ? &*index : nullptr, device, out_dir, request.restart, *comm};
-  return run_selected(session, selected);
+  const int code = run_selected(session, selected);
+  if (index && code == 0)
+    report_tuning(x, {request.config_path, request.overrides}, out_dir, *index);
+  return code;
 }
 
 json plan_experiment(const ExperimentRequest& request) {

@@ -65,7 +65,7 @@ json processes_json(const distributed::Communicator& comm) {
 
 json run_one(const config::ExperimentConfig& c, const RunPlan& plan, const LoadedData& data,
              const torch::Device& device, const std::filesystem::path& run_dir, bool resume,
-             distributed::Communicator& comm) {
+             distributed::Communicator& comm, const AuditHooks& hooks) {
   if (c.head.method != config::HeadMethod::kDpSgd) {
     return run_closed_form(c, plan, data, device, run_dir);
   }
@@ -74,6 +74,10 @@ json run_one(const config::ExperimentConfig& c, const RunPlan& plan, const Loade
   if (leader) record.emplace(start_record(c, plan, data, run_dir));
   util::reset_peak_memory(device);
   auto parts = build_parts(c, data, plan.sigma, device);
+  if (hooks.injected) parts.dp->set_injected(hooks.injected);
+  if (hooks.initial_weights != nullptr) {
+    train::load_model_tensors(*parts.model, *hooks.initial_weights);
+  }
   train::TrainOptions options = c.train;
   options.delta = c.privacy.delta;
   train::MetricsLog log(leader ? run_dir / "metrics.json" : std::filesystem::path(),

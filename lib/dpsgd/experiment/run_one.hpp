@@ -7,6 +7,9 @@
 // A run with a checkpoint.pt resumes from it and ends exactly as the
 // uninterrupted run would have (same weights and metrics rows, on CPU).
 #include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
 
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
@@ -28,10 +31,18 @@ train::TrainParts build_parts(const config::ExperimentConfig& c, const LoadedDat
 /// the leader writes the folder and returns the summary, the others write
 /// nothing (they read checkpoint.pt to resume: the folder must be shared) and
 /// return only {"status": ...}.
+/// What an audit changes in a run (experiment/audit_run.hpp); empty for every other run.
+struct AuditHooks {
+  /// Gradient canaries, handed to the private step (privacy/injected_examples.hpp).
+  std::shared_ptr<privacy::InjectedExamples> injected;
+  /// A reference run's initial weights: another run's (public) initialisation,
+  /// loaded over the model built from this run's own seed.
+  const std::map<std::string, torch::Tensor>* initial_weights = nullptr;
+};
 nlohmann::json run_one(const config::ExperimentConfig& c, const RunPlan& plan,
                        const LoadedData& data, const torch::Device& device,
                        const std::filesystem::path& run_dir, bool resume,
-                       distributed::Communicator& comm);
+                       distributed::Communicator& comm, const AuditHooks& hooks = {});
 
 /// The files of a run folder.
 inline std::filesystem::path checkpoint_path(const std::filesystem::path& run_dir) {

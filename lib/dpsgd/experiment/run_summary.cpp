@@ -18,6 +18,18 @@ namespace {
 
 using nlohmann::json;
 
+// Every (sigma, q, steps) segment the accountant recorded: what the tuning
+// analysis (tuning/selection_privacy.hpp) recomposes.
+json history_json(const std::vector<accounting::MechanismSegment>& history) {
+  json out = json::array();
+  for (const auto& s : history) {
+    out.push_back({{"noise_multiplier", s.noise_multiplier},
+                   {"sample_rate", s.sample_rate},
+                   {"steps", s.steps}});
+  }
+  return out;
+}
+
 // The privacy header of a summary: mechanism, sensitivity, neighbouring relation
 // and sampling assumption, as the private step ran them.
 json privacy_summary(const config::ExperimentConfig& c, const RunPlan& plan,
@@ -49,6 +61,7 @@ json privacy_summary(const config::ExperimentConfig& c, const RunPlan& plan,
       {"target_epsilon", plan.target_epsilon ? json(*plan.target_epsilon) : json(nullptr)},
       {"max_epsilon", c.privacy.max_epsilon ? json(*c.privacy.max_epsilon) : json(nullptr)},
       {"budget_step_limit", plan.step_limit ? json(*plan.step_limit) : json(nullptr)},
+      {"history", history_json(dp.accountant().history())},
   };
 }
 

@@ -207,6 +207,20 @@ void DpGradient::add_noise_and_store(std::vector<torch::Tensor>& sums, DpStepSta
   }
 }
 
+void DpGradient::set_injected(std::shared_ptr<InjectedExamples> injected) {
+  if (step_ > 0) throw std::logic_error("set_injected after the first step");
+  if (injected && options_.microbatches > 0) {
+    throw std::invalid_argument("injected examples (audit canaries) need microbatches off");
+  }
+  if (injected && clipper_->needs().per_example_count) {
+    throw std::invalid_argument(
+        "injected examples (audit canaries) are not supported with "
+        "clipping mode '" +
+        clipper_->name() + "', which counts examples");
+  }
+  injected_ = std::move(injected);
+}
+
 DpStepStats DpGradient::compute(const torch::Tensor& x, const torch::Tensor& y,
                                 util::PhaseClock* clock) {
   clipper_->begin_step(step_);
@@ -218,6 +232,10 @@ DpStepStats DpGradient::compute(const torch::Tensor& x, const torch::Tensor& y,
   stats.clipper_values = clipper_->log_values();
   const auto parts = accumulate(x, y, sums, clock);
   auto norms = gather_stats(parts, x, stats);
+  if (injected_ && (!reduction_ || reduction_->adds_noise())) {
+    torch::NoGradGuard no_grad;
+    stats.batch_size += injected_->add_to(sums, step_, sample_rate_, clipper_->sensitivity());
+  }
   add_noise_and_store(sums, stats, clock);
   // A clipper that counts per example (adaptive) needs every participant's norms.
   if (reduction_ && clipper_->needs().per_example_count) norms = reduction_->concatenate(norms);

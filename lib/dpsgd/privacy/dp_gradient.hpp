@@ -41,6 +41,7 @@
 #include "dpsgd/models/objectives/objective.hpp"
 #include "dpsgd/privacy/clipping/clipper.hpp"
 #include "dpsgd/privacy/gaussian_noise.hpp"
+#include "dpsgd/privacy/injected_examples.hpp"
 #include "dpsgd/privacy/per_example/gradient_engine.hpp"
 #include "dpsgd/privacy/private_model.hpp"
 #include "dpsgd/privacy/sum_reduction.hpp"
@@ -113,6 +114,14 @@ class DpGradient {
   /// count noise, random sparsification's masks).
   void set_reduction(std::shared_ptr<SumReduction> reduction);
 
+  /// Examples whose clipped gradients are given (injected_examples.hpp): the
+  /// audit's gradient canaries, added to the clipped sum before the noise by the
+  /// participant that adds the noise. Call before the first step. Throws
+  /// std::invalid_argument with microbatches (a canary is an example, not a
+  /// microbatch) and with clippers that count examples (adaptive clipping would
+  /// need the canaries' norms in its count).
+  void set_injected(std::shared_ptr<InjectedExamples> injected);
+
   /// Computes the privatised gradient for batch (x, y), stores it in each
   /// parameter's .grad(), ready for any optimizer, and records the step with the
   /// accountant (every step counts, an empty batch included).
@@ -169,7 +178,8 @@ class DpGradient {
   DpGradientOptions options_;
   double sample_rate_;
   util::RandomSource assignment_;
-  std::shared_ptr<SumReduction> reduction_;  ///< null: this process holds the whole batch
+  std::shared_ptr<SumReduction> reduction_;     ///< null: this process holds the whole batch
+  std::shared_ptr<InjectedExamples> injected_;  ///< null: no audit canaries
   std::int64_t step_ = 0;
   bool poisson_checked_ = false;
 };

@@ -32,6 +32,9 @@ enum class SeedStream {
   kAugmentation,          ///< per-example flips of training batches
   kAdaptiveCountNoise,    ///< the noise on adaptive clipping's released count
   kBenchBatches,          ///< the fixed batches `dpsgd-run bench` times
+  kAuditMembership,       ///< which audit canaries are included (probability 1/2 each)
+  kAuditCanaries,         ///< the canaries: gradient directions, steps, relabelling
+  kTuningTrials,          ///< the number of tuning trials and each trial's settings
 };
 
 /// The SplitMix64 output for state `z`: add the golden gamma, then the
@@ -62,6 +65,12 @@ enum class SeedStream {
       return 0x6164617074636e74ULL;  // "adaptcnt"
     case SeedStream::kBenchBatches:
       return 0x62656e6368626174ULL;  // "benchbat"
+    case SeedStream::kAuditMembership:
+      return 0x61756469746d656dULL;  // "auditmem"
+    case SeedStream::kAuditCanaries:
+      return 0x6175646974636e79ULL;  // "auditcny"
+    case SeedStream::kTuningTrials:
+      return 0x74756e6574726961ULL;  // "tunetria"
   }
   return 0;
 }
