@@ -10,7 +10,9 @@ tuning statistics (lib/dpsgd/audit, lib/dpsgd/tuning), computed independently wi
 - clopper_pearson: the one-sided upper bound scipy.stats.beta.ppf(1 - level, k + 1, n - k).
 - tnb: the truncated negative binomial of Papernot and Steinke 2022 from scipy.stats.nbinom
   (n = eta, p = gamma) conditioned on K >= 1: pmf(k) = nbinom.pmf(k) / (1 - gamma^eta),
-  mean = nbinom.mean() / (1 - gamma^eta).
+  mean = nbinom.mean() / (1 - gamma^eta). scipy needs eta > 0; for eta in (-1, 0) the pmf is
+  Papernot and Steinke's product formula, evaluated here term by term with fractions.Fraction
+  for the product (exact) and the mean summed to 10^5 terms.
 
 Usage (from the repository root, seconds):
     python3 scripts/gen_audit_reference.py > tests/reference/audit_reference.json
@@ -18,6 +20,7 @@ Usage (from the repository root, seconds):
 import json
 import math
 import platform
+from fractions import Fraction
 
 import scipy
 from scipy import optimize, stats
@@ -56,6 +59,18 @@ ONE_RUN_BOUND = [  # (m, r, v, delta, confidence)
 ]
 CLOPPER_PEARSON = [(0, 10, 0.025), (3, 10, 0.025), (50, 500, 0.05), (9, 10, 0.01), (0, 500, 0.025)]
 TNB = [(1.0, 0.1), (0.5, 0.05), (2.0, 0.2), (0.25, 0.01)]
+TNB_NEGATIVE = [(-0.5, 0.3), (-0.25, 0.1)]
+
+
+def tnb_negative(eta, gamma, kmax):
+    """P[K = k] = (1-gamma)^k / (gamma^-eta - 1) * prod_{l<k} (l + eta) / (l + 1), k >= 1."""
+    out = []
+    prod = Fraction(1)
+    e = Fraction(eta)
+    for k in range(1, kmax + 1):
+        prod *= (k - 1 + e) / k
+        out.append(float(prod) * (1 - gamma) ** k / (gamma ** (-eta) - 1))
+    return out
 
 
 def main():
@@ -83,6 +98,11 @@ def main():
              "mean": float(stats.nbinom.mean(eta, g)) / (1 - g ** eta),
              "pmf": [float(stats.nbinom.pmf(k, eta, g)) / (1 - g ** eta) for k in range(1, 8)]}
             for (eta, g) in TNB
+        ] + [
+            {"eta": eta, "gamma": g,
+             "mean": sum(k * p for k, p in enumerate(tnb_negative(eta, g, 100000), start=1)),
+             "pmf": tnb_negative(eta, g, 7)}
+            for (eta, g) in TNB_NEGATIVE
         ],
     }
     print(json.dumps(out, indent=1))

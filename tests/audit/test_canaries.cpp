@@ -66,7 +66,9 @@ TEST_CASE("gradient canaries are examples of norm Delta in the clipped sum", "[a
     for (const auto& p : pm.params) expect.push_back(torch::zeros_like(p));
     const auto added = again.add_to(expect, /*step=*/0, q, clip);
     REQUIRE(added > 0);
-    REQUIRE(stats.batch_size == base_stats.batch_size + added);
+    REQUIRE(canaries->injections() == added);
+    REQUIRE(stats.batch_size == base_stats.batch_size);  // the real examples' statistics
+    REQUIRE(stats.loss_sum == Approx(base_stats.loss_sum));
     double norm2 = 0;
     for (std::size_t k = 0; k < pm.params.size(); ++k) {
       const auto diff = (pm.params[k].grad() - base[k]) * static_cast<double>(expected_batch);

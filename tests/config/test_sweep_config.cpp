@@ -54,6 +54,14 @@ TEST_CASE("sweep grid: every combination, named by its settings", "[config][swee
   }
 }
 
+TEST_CASE("--set beats a variant's secure_rng, as it beats any variant setting",
+          "[config][sweep]") {
+  const auto cs = parse_experiment_variants(kBase + "variants:\n  a: {privacy.secure_rng: true}\n",
+                                            "s.yaml", {"privacy.secure_rng=false"});
+  REQUIRE(cs.size() == 1);
+  REQUIRE_FALSE(cs[0].privacy.secure_rng);
+}
+
 TEST_CASE("sweep random draws and random tuning trials are seeded and numbered",
           "[config][sweep]") {
   const std::string draws = kBase + R"(
@@ -114,6 +122,16 @@ TEST_CASE("sweep and tuning misuse is refused with the key and the fix", "[confi
   REQUIRE_THAT(errors(kBase + "tuning: {metric: accuracy, trials: poisson, mean: 3}\n",
                       {"privacy.noise_multiplier=[1, 2]"}),
                Catch::Contains("one value"));
+  // Two points that would share a folder, and a variant that sets a swept key.
+  REQUIRE_THAT(errors(kBase + "sweep: {keys: {train.optimizer.lr: [0.1, 0.1]}}\n"),
+               Catch::Contains("both named 'lr0.1'"));
+  REQUIRE(errors(kBase + "sweep: {keys: {train.optimizer.lr: [1e+3, 1e-3]}}\n").empty());
+  REQUIRE_THAT(errors(kGrid + "variants:\n  a: {train.optimizer.lr: 3}\n"),
+               Catch::Contains("variants.a.train.optimizer.lr") && Catch::Contains("swept"));
+  // secure_rng switched on by a variant is caught as surely as in the file.
+  REQUIRE_THAT(errors(kBase + "sweep: {mode: random, draws: 2, keys: {train.epochs: [1, 2]}}\n"
+                              "variants:\n  s: {privacy.secure_rng: true}\n"),
+               Catch::Contains("secure_rng") && Catch::Contains("in 's"));
   REQUIRE_THAT(
       user_error_of([&] { (void)dpsgd::config::parse_experiment_config(kGrid, "s.yaml"); }),
       Catch::Contains("sweep"));

@@ -134,6 +134,38 @@ TEST_CASE("selection costs less than composing every trial, and grows with E[K]"
   REQUIRE(mixture_rdp({one, composed_rdp({one, one})}) == composed_rdp({one, one}));
 }
 
+TEST_CASE("Poisson selection equals Papernot-Steinke Thm 6, delta-hat a true bound", "[tuning]") {
+  const auto orders = dense_orders();
+  const double s = 3.0;
+  const auto curve = gaussian_curve(orders, s);
+  const double mu = 6.0;
+  const auto selected = poisson_selection_rdp(orders, curve, mu);
+  // The Gaussian mechanism's exact delta (Balle and Wang 2018, Thm 8):
+  // delta(eps) = Phi(1/(2s) - eps s) - e^eps Phi(-1/(2s) - eps s).
+  const auto phi = [](double x) { return 0.5 * std::erfc(-x / std::sqrt(2.0)); };
+  const auto exact = [&](double eps) {
+    return phi(1 / (2 * s) - eps * s) - std::exp(eps) * phi(-1 / (2 * s) - eps * s);
+  };
+  for (const double lambda : {1.5, 3.0, 12.0}) {
+    std::size_t i = 0;
+    while (orders[i] < lambda) ++i;
+    const double eps_hat = std::log1p(1 / (orders[i] - 1));
+    // Canonne, Kamath, Steinke 2020, Prop. 12, evaluated here over the same orders.
+    double log_delta = 0;
+    for (std::size_t j = 0; j < orders.size(); ++j) {
+      const double a = orders[j];
+      log_delta = std::min(
+          log_delta, (a - 1) * (curve[j] - eps_hat) + (a - 1) * std::log(1 - 1 / a) - std::log(a));
+    }
+    const double delta_hat = std::exp(log_delta);
+    INFO("lambda " << orders[i]);
+    REQUIRE(rdp_delta(orders, curve, eps_hat) == Approx(delta_hat).epsilon(1e-12));
+    REQUIRE(delta_hat >= exact(eps_hat));  // RDP's delta is an upper bound
+    REQUIRE(selected[i] ==
+            Approx(curve[i] + mu * delta_hat + std::log(mu) / (orders[i] - 1)).epsilon(1e-12));
+  }
+}
+
 TEST_CASE("rdp_delta inverts the conversion conservatively", "[tuning]") {
   const auto orders = dpsgd::accounting::default_rdp_orders();
   std::vector<double> curve = dpsgd::accounting::compute_rdp_curve(0.01, 1.0, orders);

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <fstream>
 #include <functional>
+#include <initializer_list>
 #include <set>
 #include <sstream>
 
@@ -159,7 +160,7 @@ using Base = std::pair<std::string, YAML::Node>;  // a variant's name and its tr
 
 // The file's variants (`variants:`, filtered by --variant), or the file itself.
 std::vector<Base> variant_bases(YAML::Node& root, const std::vector<std::string>& only,
-                                const std::string& file) {
+                                const std::vector<std::string>& swept, const std::string& file) {
   const YAML::Node variants = root.IsMap() ? YAML::Clone(root["variants"]) : YAML::Node();
   if (!variants || variants.IsNull()) {
     if (!only.empty()) {
@@ -199,6 +200,11 @@ std::vector<Base> variant_bases(YAML::Node& root, const std::vector<std::string>
                         ": invalid: name the key inside the section (e.g. '" + key +
                         ".name: ...'), so the section's other keys are kept");
       }
+      if (std::find(swept.begin(), swept.end(), key) != swept.end()) {
+        throw UserError(file + ": variants." + name + "." + key +
+                        ": this key is swept by sweep.keys, which would override it; remove "
+                        "one of the two");
+      }
       set_path(copy, key, YAML::Clone(setting.second), "variants." + name + "." + key, file);
     }
     out.emplace_back(name, copy);
@@ -213,12 +219,20 @@ std::vector<Base> variant_bases(YAML::Node& root, const std::vector<std::string>
 
 // Settings the sweep's draws read (its blocks, the seed, secure_rng) apply to
 // the file before the sweep is read; the rest apply to each point.
+bool starts_with_any(const std::string& o, std::initializer_list<const char*> prefixes) {
+  return std::any_of(prefixes.begin(), prefixes.end(),
+                     [&](const char* p) { return o.rfind(p, 0) == 0; });
+}
+
+// The blocks themselves: applied to the file only.
 bool is_block_override(const std::string& o) {
-  for (const char* prefix :
-       {"sweep.", "sweep=", "tuning.", "tuning=", "seed=", "privacy.secure_rng="}) {
-    if (o.rfind(prefix, 0) == 0) return true;
-  }
-  return false;
+  return starts_with_any(o, {"sweep.", "sweep=", "tuning.", "tuning="});
+}
+
+// What the sweep's draws read: applied to the file (before the draws) and
+// again to each point (after its variant's settings, so --set still wins).
+bool is_draw_input(const std::string& o) {
+  return starts_with_any(o, {"seed=", "privacy.secure_rng="});
 }
 
 // A sweep point of a variant (or of the file) as a config.
@@ -271,6 +285,30 @@ void check_random_trials(const std::vector<ExperimentConfig>& out, const SweepPl
   }
 }
 
+// Every point its own folder; random draws only where no secret is asked for.
+void check_points(const std::vector<ExperimentConfig>& out, const SweepPlan& plan,
+                  const std::string& file) {
+  std::set<std::string> names;
+  for (const auto& c : out) {
+    if (!names.insert(c.variant).second) {
+      throw UserError(file + ": sweep.keys: two points are both named '" + c.variant +
+                      "' (a value listed twice, or values that print alike); make the values "
+                      "distinct");
+    }
+  }
+  const bool random = std::any_of(plan.points.begin(), plan.points.end(),
+                                  [](const SweepPoint& p) { return p.seed.has_value(); });
+  for (const auto& c : out) {
+    if (random && c.privacy.secure_rng) {
+      throw UserError(file +
+                      ": privacy.secure_rng: random sweep draws and random tuning trials "
+                      "are seeded only (not implemented with the OS CSPRNG); use sweep.mode: "
+                      "grid with tuning.trials: every, or secure_rng: false" +
+                      (c.variant.empty() ? std::string() : " (in '" + c.variant + "')"));
+    }
+  }
+}
+
 }  // namespace
 
 std::vector<ExperimentConfig> parse_experiment_variants(const std::string& yaml_text,
@@ -281,11 +319,9 @@ std::vector<ExperimentConfig> parse_experiment_variants(const std::string& yaml_
   auto root = load_root(yaml_text, source);
   std::vector<std::string> rest;
   for (const auto& o : overrides) {
-    if (is_block_override(o)) {
-      apply_override(root, o, file);  // the blocks are read before any point exists
-    } else {
-      rest.push_back(o);
-    }
+    // The blocks and the draws' inputs are read before any point exists.
+    if (is_block_override(o) || is_draw_input(o)) apply_override(root, o, file);
+    if (!is_block_override(o)) rest.push_back(o);
   }
   const auto plan = read_sweep(root, file);
   for (const auto& o : rest) {
@@ -295,13 +331,14 @@ std::vector<ExperimentConfig> parse_experiment_variants(const std::string& yaml_
                       "; change the sweep instead (--set 'sweep.keys={" + key + ": [...]}')");
     }
   }
-  const auto bases = variant_bases(root, only, file);
+  const auto bases = variant_bases(root, only, plan.keys, file);
   std::vector<ExperimentConfig> out;
   for (const auto& base : bases) {
     for (const auto& point : plan.points)
       out.push_back(point_config(base, point, plan, rest, source));
   }
   check_random_trials(out, plan, bases.size(), file);
+  check_points(out, plan, file);
   return out;
 }
 

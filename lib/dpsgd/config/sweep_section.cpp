@@ -84,10 +84,15 @@ std::vector<std::string> labels(const Keys& keys) {
   return out;
 }
 
+// A value as a folder-name part: letters, digits, '.' and '-' kept, '+' dropped
+// (1e+3 -> 1e3, never 1e-3), anything else '-'. Names that still collide are
+// refused by the config loader.
 std::string value_text(const YAML::Node& v) {
-  std::string text = v.IsScalar() ? v.Scalar() : render(v);
-  for (char& ch : text) {
-    if (!std::isalnum(static_cast<unsigned char>(ch)) && ch != '.' && ch != '-') ch = '-';
+  std::string text;
+  for (const char ch : v.IsScalar() ? v.Scalar() : render(v)) {
+    if (ch == '+') continue;
+    const bool keep = std::isalnum(static_cast<unsigned char>(ch)) || ch == '.' || ch == '-';
+    text += keep ? ch : '-';
   }
   return text;
 }

@@ -1,7 +1,9 @@
 #include "dpsgd/experiment/audit_run.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <string>
@@ -79,39 +81,50 @@ json canary_record(const AuditJob& job, std::int64_t m) {
           {"reference", job.reference}};
 }
 
+// A folder with results must hold this job's run: the same canaries and the
+// same configuration. Throws util::UserError otherwise; returns its status.
+std::optional<train::RunStatus> check_folder(const AuditJob& job, std::int64_t m) {
+  const auto record_path = job.dir / "canaries.json";
+  const auto status = recorded_status(job.dir);
+  if (!has_results(job.dir, status)) return status;
+  std::ifstream in(record_path);
+  const auto saved = in ? json::parse(in, nullptr, false) : json();
+  if (saved != canary_record(job, m)) {
+    throw util::UserError(record_path.string() +
+                          ": this audit run was made with other canaries; delete " +
+                          job.dir.string() + " to redo it");
+  }
+  check_resumable(Planned{&job.config, job.plan, job.planned->data}, job.dir);
+  return status;
+}
+
 // Trains (or resumes) the job's run unless a finished one with the same
 // canaries is there; returns its summary.
 json train_job(const AuditJob& job, const LoadedData& data, const torch::Device& device,
                std::int64_t m, const AuditHooks& hooks) {
-  const auto record_path = job.dir / "canaries.json";
-  const auto status = recorded_status(job.dir);
-  if (has_results(job.dir, status)) {
-    std::ifstream in(record_path);
-    const auto saved = in ? json::parse(in, nullptr, false) : json();
-    if (saved != canary_record(job, m)) {
-      throw util::UserError(record_path.string() +
-                            ": this audit run was made with other "
-                            "canaries; delete " +
-                            job.dir.string() + " to redo it");
-    }
-    check_resumable(Planned{&job.config, job.plan, job.planned->data}, job.dir);
-    if (status && train::is_final(*status)) {
-      std::ifstream summary(summary_path(job.dir));
-      return json::parse(summary);
-    }
+  const auto status = check_folder(job, m);
+  if (status && train::is_final(*status)) {
+    std::ifstream summary(summary_path(job.dir));
+    return json::parse(summary);
   }
   std::filesystem::create_directories(job.dir);
-  util::write_file_atomically(record_path, dump_json(canary_record(job, m)));
+  util::write_file_atomically(job.dir / "canaries.json", dump_json(canary_record(job, m)));
   auto comm = distributed::single_process();
   const bool resume = std::filesystem::exists(checkpoint_path(job.dir));
   return run_one(job.config, job.plan, data, device, job.dir, resume, *comm, hooks);
 }
 
-bool completed(const json& summary) { return summary.value("status", "") == "completed"; }
+// A run that reached its end and saved its model (completed, or stopped by the
+// privacy budget).
+bool has_model(const json& summary) {
+  const auto status = train::parse_status(summary.value("status", ""));
+  return status == train::RunStatus::kCompleted || status == train::RunStatus::kBudgetExhausted;
+}
 
 struct Scored {
   json summary;
   json reference_summary;
+  std::int64_t injections = -1;  ///< gradient canaries: how many joined a step, all steps
   std::vector<double> scores;
   std::vector<bool> included;
 };
@@ -131,7 +144,8 @@ Scored gradient_audit(const AuditJob& job, const AuditJob& ref, const LoadedData
   Scored out;
   out.summary = train_job(job, data, device, m, {canaries, nullptr});
   out.reference_summary = train_job(ref, data, device, m, {nullptr, &initial});
-  if (!completed(out.summary) || !completed(out.reference_summary)) return out;
+  out.injections = canaries->injections();  // 0 when the run was reused, not retrained
+  if (!has_model(out.summary) || !has_model(out.reference_summary)) return out;
   out.scores = canaries->scores(util::load_tensor_dict(model_path(ref.dir)),
                                 util::load_tensor_dict(model_path(job.dir)));
   out.included = canaries->included();
@@ -159,7 +173,7 @@ Scored input_audit(const AuditJob& job, const AuditJob& ref, const LoadedData& d
   Scored out;
   out.summary = train_job(job, with, device, m, {});
   out.reference_summary = train_job(ref, without, device, m, {nullptr, &initial});
-  if (!completed(out.summary) || !completed(out.reference_summary)) return out;
+  if (!has_model(out.summary) || !has_model(out.reference_summary)) return out;
   out.scores = log_probabilities(job, with, device, canaries.canaries);
   const auto base = log_probabilities(ref, without, device, canaries.canaries);
   for (std::size_t i = 0; i < out.scores.size(); ++i) out.scores[i] -= base[i];
@@ -193,6 +207,7 @@ json audit_entry(const AuditJob& job, const AuditJob& ref, const Scored& s, cons
                               ? s.summary["epsilon"].get<double>()
                               : std::numeric_limits<double>::infinity();
   entry["reported_epsilon"] = std::isfinite(reported) ? json(reported) : json("infinite");
+  if (s.injections > 0) entry["canary_injections"] = s.injections;
   if (s.scores.empty()) return entry;
   const auto bounds = audit::audit_bounds(s.scores, s.included, job.config.privacy.delta,
                                           r.confidence, audit::default_guess_counts(r.canaries));
@@ -206,35 +221,74 @@ json audit_entry(const AuditJob& job, const AuditJob& ref, const Scored& s, cons
 
 namespace {
 
-// Refuses, before any training, what the canaries cannot be added to.
+// The canaries of `kind` can be added to run `p` (util::UserError otherwise).
+void check_canaries(const Planned& p, const LoadedData& data, CanaryKind kind, std::int64_t m,
+                    const torch::Device& device) {
+  const auto& c = *p.config;
+  const std::string where = c.source.string() + ": run '" + p.directory() + "': ";
+  if (kind == CanaryKind::kInput) {
+    const auto made =
+        audit::make_input_canaries(data.train, c.model.options.num_classes, m, c.seed);
+    if (made.reference_train.size() < c.train.batch_size) {
+      throw util::UserError(where + "--canaries " + std::to_string(m) + " leave " +
+                            std::to_string(made.reference_train.size()) +
+                            " training examples, fewer than train.batch_size; use fewer canaries");
+    }
+    return;
+  }
+  auto parts = build_parts(c, data, p.plan.sigma, device);
+  try {
+    parts.dp->set_injected(std::make_shared<audit::GradientCanaries>(
+        c.seed, std::vector<bool>(1, true), std::vector<std::string>{"x"},
+        std::vector<std::vector<std::int64_t>>{{1}}));
+  } catch (const std::invalid_argument& e) {
+    throw util::UserError(where + "gradient canaries cannot be injected: " + e.what() +
+                          "; use --kind input");
+  }
+}
+
+// Refuses, before any training, what the canaries cannot be added to, and
+// folders that hold another audit's runs.
 void check_auditable(const std::vector<Planned>& selected, const Experiment& x,
-                     const AuditRequest& r, const torch::Device& device) {
+                     const AuditRequest& r, const torch::Device& device,
+                     const std::filesystem::path& out_dir) {
   for (const auto& p : selected) {
     const auto& c = *p.config;
-    const std::string where = c.source.string() + ": run '" + p.directory() + "': ";
     if (!c.privacy.enabled || c.head.method != config::HeadMethod::kDpSgd) {
-      throw util::UserError(where +
-                            "only private DP-SGD runs can be audited (privacy.enabled: "
+      throw util::UserError(c.source.string() + ": run '" + p.directory() +
+                            "': only private DP-SGD runs can be audited (privacy.enabled: "
                             "true, head.method: dp_sgd)");
     }
-    const auto& data = x.loaded[p.data];
     for (const auto kind : r.kinds) {
-      if (kind == CanaryKind::kInput) {
-        (void)audit::make_input_canaries(data.train, c.model.options.num_classes, r.canaries,
-                                         c.seed);
-        continue;
-      }
-      auto parts = build_parts(c, data, p.plan.sigma, device);
-      try {
-        parts.dp->set_injected(std::make_shared<audit::GradientCanaries>(
-            c.seed, std::vector<bool>(1, true), std::vector<std::string>{"x"},
-            std::vector<std::vector<std::int64_t>>{{1}}));
-      } catch (const std::invalid_argument& e) {
-        throw util::UserError(where + "gradient canaries cannot be injected: " + e.what() +
-                              "; use --kind input");
+      check_canaries(p, x.loaded[p.data], kind, r.canaries, device);
+      for (const bool control : {false, true}) {
+        if (control && !r.control) continue;
+        for (const bool reference : {false, true}) {
+          (void)check_folder(make_job(p, kind, control, reference, out_dir), r.canaries);
+        }
       }
     }
   }
+}
+
+// audit.json keeps the entries of earlier audits of other runs, kinds or roles
+// (an audit with --only A, then one with --only B): this audit's replace theirs.
+json merged_audits(const std::filesystem::path& file, const json& fresh) {
+  std::ifstream in(file);
+  const auto old = in ? json::parse(in, nullptr, false) : json();
+  json out = json::array();
+  const auto key = [](const json& e) {
+    return e.value("run", "") + "|" + e.value("kind", "") + "|" + e.value("role", "");
+  };
+  if (old.is_object() && old.contains("audits") && old["audits"].is_array()) {
+    for (const auto& e : old["audits"]) {
+      const bool replaced =
+          std::any_of(fresh.begin(), fresh.end(), [&](const json& f) { return key(f) == key(e); });
+      if (!replaced) out.push_back(e);
+    }
+  }
+  for (const auto& e : fresh) out.push_back(e);
+  return out;
 }
 
 json audit_header(const Experiment& x, const AuditRequest& r) {
@@ -271,9 +325,10 @@ int run_audit(const AuditRequest& r) {
   const auto out_dir = er.out_dir.value_or(std::filesystem::path("results") / first.name);
   load_and_plan(x, device);
   const auto selected = select_runs(x.planned, er.only, er.shard);
-  check_auditable(selected, x, r, device);
+  check_auditable(selected, x, r, device, out_dir);
   std::filesystem::create_directories(out_dir);
   auto report = audit_header(x, r);
+  json fresh = json::array();
   int code = 0;
   for (const auto& p : selected) {
     for (const auto kind : r.kinds) {
@@ -291,7 +346,8 @@ int run_audit(const AuditRequest& r) {
             "audit ", p.directory(), " [", kind_name(kind), ", ", control ? "control" : "audited",
             "]: ",
             entry.value("verdict", json("no bound: the run did not complete")).get<std::string>()));
-        report["audits"].push_back(std::move(entry));
+        fresh.push_back(std::move(entry));
+        report["audits"] = merged_audits(out_dir / "audit.json", fresh);
         util::write_file_atomically(out_dir / "audit.json", dump_json(report));
         if (const int signal = util::stop_requested()) return util::exit_code_for_signal(signal);
       }

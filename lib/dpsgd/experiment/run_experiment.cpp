@@ -347,8 +347,8 @@ int run_experiment(const ExperimentRequest& request) {
   if (leader) index.emplace(open_index(x, out_dir));
   const Session session{x, index ? &*index : nullptr, device, out_dir, request.restart, *comm};
   const int code = run_selected(session, selected);
-  if (index && code == 0)
-    report_tuning(x, {request.config_path, request.overrides}, out_dir, *index);
+  // Also after a failure: tuning.json then says no selection was made.
+  if (index) report_tuning(x, {request.config_path, request.overrides}, out_dir, *index);
   return code;
 }
 

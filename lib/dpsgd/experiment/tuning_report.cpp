@@ -29,7 +29,7 @@ struct Finished {
   const Planned* planned;
   json summary;
   std::optional<double> metric;  ///< the last validation row's value
-  std::vector<double> rdp;       ///< the run's own composed RDP curve
+  std::vector<double> rdp;       ///< the run's own composed RDP curve (empty: unknown)
 };
 
 std::optional<double> last_validation(const std::filesystem::path& run_dir,
@@ -45,12 +45,19 @@ std::optional<double> last_validation(const std::filesystem::path& run_dir,
   return out;
 }
 
-std::vector<accounting::MechanismSegment> history_of(const json& summary) {
+// The accountant history a summary records; nullopt when it has none (a summary
+// of an older version, or edited): such a run's cost is unknown, never zero.
+std::optional<std::vector<accounting::MechanismSegment>> history_of(const json& summary) {
   std::vector<accounting::MechanismSegment> out;
-  for (const auto& s : summary["privacy"]["history"]) {
-    out.push_back({s["noise_multiplier"].get<double>(), s["sample_rate"].get<double>(),
-                   s["steps"].get<std::int64_t>()});
+  try {
+    for (const auto& s : summary.at("privacy").at("history")) {
+      out.push_back({s.at("noise_multiplier").get<double>(), s.at("sample_rate").get<double>(),
+                     s.at("steps").get<std::int64_t>()});
+    }
+  } catch (const json::exception&) {
+    return std::nullopt;
   }
+  if (out.empty() && summary.value("steps", 0) > 0) return std::nullopt;
   return out;
 }
 
@@ -182,7 +189,8 @@ std::vector<Finished> finished_runs(const Experiment& x, const std::filesystem::
     auto summary = read_json(summary_path(dir));
     const std::string status = summary.is_object() ? summary.value("status", "") : "";
     if (status != "completed" && status != "budget_exhausted") continue;
-    auto rdp = tuning::history_rdp(history_of(summary), orders);
+    const auto history = history_of(summary);
+    auto rdp = history ? tuning::history_rdp(*history, orders) : std::vector<double>();
     done.push_back({&p, std::move(summary), last_validation(dir, metric), std::move(rdp)});
   }
   return done;
@@ -212,8 +220,24 @@ void report_tuning(const Experiment& x, const CandidateSource& source,
     util::write_file_atomically(out_dir / "tuning.json", dump_json(report));
   };
   if (done.size() < x.planned.size()) {
-    report["status"] = "pending";
+    // Another shard may still run the rest, or a run failed: no selection yet,
+    // and no row keeps the selection of an earlier, complete tuning.
+    report["status"] = "incomplete";
+    for (const auto& f : done) {
+      index.update(f.planned->directory(),
+                   {{"selected", nullptr}, {"epsilon_of_selected", nullptr}});
+    }
     return write();
+  }
+  for (const auto& f : done) {
+    if (f.rdp.empty()) {
+      report["status"] = "failed";
+      report["error"] = "run " + f.planned->directory() +
+                        " records no accountant history (summary.json privacy.history): its "
+                        "cost is unknown, so no epsilon of the selection is reported";
+      util::log::warn("tuning: " + report["error"].get<std::string>());
+      return write();
+    }
   }
   const auto* best = select_best(t, done);
   if (best == nullptr) {

@@ -31,8 +31,9 @@ struct CandidateSource {
 /// trials) a grid point that does not load and plan.
 void check_tuning(const Experiment& x, const CandidateSource& source);
 
-/// Writes OUT/tuning.json and the index rows' selection fields; "pending" while
-/// some run has not finished (another shard may still run it).
+/// Writes OUT/tuning.json and the index rows' selection fields: "incomplete"
+/// (no selection) while some run has not finished or failed, "failed" when a
+/// run's privacy cost cannot be read.
 void report_tuning(const Experiment& x, const CandidateSource& source,
                    const std::filesystem::path& out_dir, RunIndex& index);
 

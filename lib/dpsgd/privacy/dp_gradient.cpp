@@ -233,8 +233,10 @@ DpStepStats DpGradient::compute(const torch::Tensor& x, const torch::Tensor& y,
   const auto parts = accumulate(x, y, sums, clock);
   auto norms = gather_stats(parts, x, stats);
   if (injected_ && (!reduction_ || reduction_->adds_noise())) {
+    // The canaries count themselves (GradientCanaries::injections); the step's
+    // statistics stay those of the real examples, so logged means are theirs.
     torch::NoGradGuard no_grad;
-    stats.batch_size += injected_->add_to(sums, step_, sample_rate_, clipper_->sensitivity());
+    (void)injected_->add_to(sums, step_, sample_rate_, clipper_->sensitivity());
   }
   add_noise_and_store(sums, stats, clock);
   // A clipper that counts per example (adaptive) needs every participant's norms.
