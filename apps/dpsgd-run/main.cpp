@@ -19,8 +19,9 @@
 //   dpsgd-run list [--json]
 //   dpsgd-run --help | --version
 // Exit codes: 0 success (and --help, --version), 1 a run failed or diverged (recorded in
-// index.json) or an audit found a VIOLATION, 2 bad input (command-line parse errors included), 128
-// + N stopped by signal N (SIGINT 130, SIGTERM 143, SIGHUP 129; the runs resume when rerun).
+// index.json) or an audit found a VIOLATION, 2 bad input (command-line parse errors
+// included), 128 + N stopped by signal N (SIGINT 130, SIGTERM 143, SIGHUP 129; the runs
+// resume when rerun).
 #include <algorithm>
 #include <filesystem>
 #include <iostream>
