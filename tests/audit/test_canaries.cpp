@@ -87,7 +87,8 @@ TEST_CASE("gradient canaries are examples of norm Delta in the clipped sum", "[a
       for (const auto& p : pm.params) sums.push_back(torch::zeros_like(p));
       total += c.add_to(sums, step, q, 1.0);
     }
-    const double mean = 200.0 * q * 200;  // 200 included canaries, 200 steps
+    REQUIRE(c.count_injections(200, q) == total);  // replayed from (seed, step) alone
+    const double mean = 200.0 * q * 200;           // 200 included canaries, 200 steps
     REQUIRE(std::abs(static_cast<double>(total) - mean) < 5 * std::sqrt(mean));
   }
 }

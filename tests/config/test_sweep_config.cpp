@@ -128,6 +128,13 @@ TEST_CASE("sweep and tuning misuse is refused with the key and the fix", "[confi
   REQUIRE(errors(kBase + "sweep: {keys: {train.optimizer.lr: [1e+3, 1e-3]}}\n").empty());
   REQUIRE_THAT(errors(kGrid + "variants:\n  a: {train.optimizer.lr: 3}\n"),
                Catch::Contains("variants.a.train.optimizer.lr") && Catch::Contains("swept"));
+  // Keys that hold one another: the later setting would silently win.
+  REQUIRE_THAT(errors(kBase + "sweep: {keys: {train.optimizer: [{name: sgd, lr: 1}]}}\n"
+                              "variants:\n  a: {train.optimizer.lr: 3}\n"),
+               Catch::Contains("variants.a.train.optimizer.lr") && Catch::Contains("swept"));
+  REQUIRE_THAT(errors(kBase + "sweep: {keys: {train.optimizer: [{name: sgd, lr: 1}], "
+                              "train.optimizer.lr: [1, 2]}}\n"),
+               Catch::Contains("overlaps"));
   // secure_rng switched on by a variant is caught as surely as in the file.
   REQUIRE_THAT(errors(kBase + "sweep: {mode: random, draws: 2, keys: {train.epochs: [1, 2]}}\n"
                               "variants:\n  s: {privacy.secure_rng: true}\n"),

@@ -107,6 +107,28 @@ TEST_CASE("audit: input canaries give a consistent black-box bound", "[e2e][audi
   REQUIRE(summary["train_examples"] == 1024 - 200 + a["included"].get<int>());
 }
 
+TEST_CASE("audit: audit.json keeps the entries of an earlier audit of another run",
+          "[e2e][audit]") {
+  const auto out = fresh_dir("dpsgd_audit_merge");
+  const std::string common =
+      "audit configs/smoke.yaml --canaries 50 --kind gradient --no-control "
+      "--set train.epochs=1 --device cpu --out " +
+      out.string();
+  REQUIRE(run_dpsgd(common + " --only sigma-1").code == 0);
+  REQUIRE(run_dpsgd(common + " --only sigma-2").code == 0);
+  const auto doc = read_json(out / "audit.json");
+  REQUIRE(doc["audits"].size() == 2);
+  REQUIRE(doc["audits"][0]["run"] == "sigma-1");
+  REQUIRE(doc["audits"][1]["run"] == "sigma-2");
+  for (const auto& a : doc["audits"]) {
+    REQUIRE(a["canaries"] == 50);
+    REQUIRE(a["canary_injections"].get<int>() >= 0);
+  }
+  // Rerunning the first replaces its entry instead of adding one.
+  REQUIRE(run_dpsgd(common + " --only sigma-1").code == 0);
+  REQUIRE(read_json(out / "audit.json")["audits"].size() == 2);
+}
+
 TEST_CASE("audit: what cannot be audited is refused before training", "[e2e][audit]") {
   const auto out = fresh_dir("dpsgd_audit_refused");
   const auto too_many = run_dpsgd(

@@ -86,6 +86,21 @@ TEST_CASE("tuning with a random number of trials uses Papernot-Steinke", "[e2e][
   REQUIRE_THAT(tuning["analysis"].get<std::string>(), Catch::Contains("Thm 2"));
 }
 
+TEST_CASE("tuning with runs missing selects nothing", "[e2e][tuning]") {
+  const auto out = fresh_dir("dpsgd_tuning_incomplete");
+  const auto r = run_dpsgd("run " + kTuned + kGrid +
+                           "--only lr0.5_max_grad_norm0.1/sigma-1 --out " + out.string());
+  INFO(r.output);
+  REQUIRE(r.code == 0);
+  const auto tuning = read_json(out / "tuning.json");
+  REQUIRE(tuning["status"] == "incomplete");
+  REQUIRE(tuning["finished_runs"] == 1);
+  REQUIRE_FALSE(tuning.contains("epsilon_of_selected"));
+  for (const auto& row : read_json(out / "index.json")["runs"]) {
+    REQUIRE(row["epsilon_of_selected"].is_null());
+  }
+}
+
 TEST_CASE("tuning refuses what its analysis cannot cover", "[e2e][tuning]") {
   const auto out = fresh_dir("dpsgd_tuning_refused");
   const auto no_val =

@@ -61,19 +61,35 @@ torch::Tensor GradientCanaries::direction(std::int64_t canary) const {
   return u / u.norm();
 }
 
+// Step t's coins: one uniform per canary, included or not, so that membership
+// does not shift the coins of the others.
+torch::Tensor GradientCanaries::coins(std::int64_t step) const {
+  auto gen = generator_for(audit_substream(seed_, 2 * static_cast<std::uint64_t>(step) + 1));
+  return torch::rand({static_cast<std::int64_t>(included_.size())}, gen, torch::kFloat64);
+}
+
+std::int64_t GradientCanaries::count_injections(std::int64_t steps, double q) const {
+  std::int64_t total = 0;
+  for (std::int64_t t = 0; t < steps; ++t) {
+    const auto c = coins(t);
+    const auto* u = c.data_ptr<double>();
+    for (std::size_t i = 0; i < included_.size(); ++i) {
+      total += included_[i] && u[i] < q ? 1 : 0;
+    }
+  }
+  return total;
+}
+
 std::int64_t GradientCanaries::add_to(std::vector<torch::Tensor>& sums, std::int64_t step, double q,
                                       double sensitivity) {
   if (sums.size() != shapes_.size()) {
     throw std::logic_error("gradient canaries: the private step has other parameters");
   }
-  auto gen = generator_for(audit_substream(seed_, 2 * static_cast<std::uint64_t>(step) + 1));
   const auto m = static_cast<std::int64_t>(included_.size());
-  const auto coins = torch::rand({m}, gen, torch::kFloat64);
-  const auto* c = coins.data_ptr<double>();
+  const auto drawn = coins(step);
+  const auto* c = drawn.data_ptr<double>();
   std::int64_t added = 0;
   for (std::int64_t i = 0; i < m; ++i) {
-    // Every canary's coin is drawn, included or not, so membership does not
-    // shift the coins of the others.
     if (!included_[static_cast<std::size_t>(i)] || c[i] >= q) continue;
     const auto u = direction(i) * sensitivity;
     std::int64_t offset = 0;

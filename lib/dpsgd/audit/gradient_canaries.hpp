@@ -49,10 +49,15 @@ class GradientCanaries final : public privacy::InjectedExamples {
   /// u_i as one float64 vector of all parameters (unit norm).
   [[nodiscard]] torch::Tensor direction(std::int64_t canary) const;
   [[nodiscard]] const std::vector<bool>& included() const { return included_; }
-  /// Injections so far (all steps; for the report).
+  /// Injections made by this object (the steps it saw).
   [[nodiscard]] std::int64_t injections() const { return injections_; }
+  /// Injections over steps 0 .. steps-1 at rate q, replayed from the coins (a
+  /// function of (seed, step)): the count of a run resumed or reused as well.
+  [[nodiscard]] std::int64_t count_injections(std::int64_t steps, double q) const;
 
  private:
+  [[nodiscard]] torch::Tensor coins(std::int64_t step) const;
+
   std::uint64_t seed_;
   std::vector<bool> included_;
   std::vector<std::string> names_;

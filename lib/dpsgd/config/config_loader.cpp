@@ -158,6 +158,15 @@ namespace {
 
 using Base = std::pair<std::string, YAML::Node>;  // a variant's name and its tree
 
+// Whether setting dotted key `key` and sweeping one of `swept` touch the same
+// value: equal keys, or one inside the other (train.optimizer and
+// train.optimizer.lr), where the later setting would silently win.
+bool overlaps_any(const std::string& key, const std::vector<std::string>& swept) {
+  return std::any_of(swept.begin(), swept.end(), [&](const std::string& k) {
+    return k == key || key.rfind(k + ".", 0) == 0 || k.rfind(key + ".", 0) == 0;
+  });
+}
+
 // The file's variants (`variants:`, filtered by --variant), or the file itself.
 std::vector<Base> variant_bases(YAML::Node& root, const std::vector<std::string>& only,
                                 const std::vector<std::string>& swept, const std::string& file) {
@@ -200,7 +209,7 @@ std::vector<Base> variant_bases(YAML::Node& root, const std::vector<std::string>
                         ": invalid: name the key inside the section (e.g. '" + key +
                         ".name: ...'), so the section's other keys are kept");
       }
-      if (std::find(swept.begin(), swept.end(), key) != swept.end()) {
+      if (overlaps_any(key, swept)) {
         throw UserError(file + ": variants." + name + "." + key +
                         ": this key is swept by sweep.keys, which would override it; remove "
                         "one of the two");
@@ -326,7 +335,7 @@ std::vector<ExperimentConfig> parse_experiment_variants(const std::string& yaml_
   const auto plan = read_sweep(root, file);
   for (const auto& o : rest) {
     const auto key = o.substr(0, o.find('='));
-    if (std::find(plan.keys.begin(), plan.keys.end(), key) != plan.keys.end()) {
+    if (overlaps_any(key, plan.keys)) {
       throw UserError("--set '" + o + "': " + key + " is swept by sweep.keys in " + file +
                       "; change the sweep instead (--set 'sweep.keys={" + key + ": [...]}')");
     }

@@ -62,6 +62,12 @@ Keys read_keys(const YAML::Node& node, const std::string& file) {
       throw util::UserError(file + ": sweep.keys." + key + ": '" + render(kv.second) +
                             "' is invalid: expected a non-empty list of values");
     }
+    for (const auto& [other, values] : keys) {
+      if (key.rfind(other + ".", 0) == 0 || other.rfind(key + ".", 0) == 0) {
+        throw util::UserError(file + ": sweep.keys." + key + ": overlaps sweep.keys." + other +
+                              " (one holds the other); sweep one of them");
+      }
+    }
     std::vector<YAML::Node> values;
     for (const auto& v : kv.second) values.push_back(YAML::Clone(v));
     keys.emplace_back(key, std::move(values));

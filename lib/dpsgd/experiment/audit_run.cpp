@@ -94,7 +94,13 @@ std::optional<train::RunStatus> check_folder(const AuditJob& job, std::int64_t m
                           ": this audit run was made with other canaries; delete " +
                           job.dir.string() + " to redo it");
   }
-  check_resumable(Planned{&job.config, job.plan, job.planned->data}, job.dir);
+  try {
+    check_resumable(Planned{&job.config, job.plan, job.planned->data}, job.dir);
+  } catch (const util::UserError&) {
+    throw util::UserError((job.dir / "config.yaml").string() +
+                          ": this audit run was made with another configuration; delete " +
+                          job.dir.string() + " to redo it");
+  }
   return status;
 }
 
@@ -144,7 +150,11 @@ Scored gradient_audit(const AuditJob& job, const AuditJob& ref, const LoadedData
   Scored out;
   out.summary = train_job(job, data, device, m, {canaries, nullptr});
   out.reference_summary = train_job(ref, data, device, m, {nullptr, &initial});
-  out.injections = canaries->injections();  // 0 when the run was reused, not retrained
+  if (out.summary.contains("steps") && out.summary.contains("privacy")) {
+    out.injections =
+        canaries->count_injections(out.summary["steps"].get<std::int64_t>(),
+                                   out.summary["privacy"]["sample_rate"].get<double>());
+  }
   if (!has_model(out.summary) || !has_model(out.reference_summary)) return out;
   out.scores = canaries->scores(util::load_tensor_dict(model_path(ref.dir)),
                                 util::load_tensor_dict(model_path(job.dir)));
@@ -207,7 +217,9 @@ json audit_entry(const AuditJob& job, const AuditJob& ref, const Scored& s, cons
                               ? s.summary["epsilon"].get<double>()
                               : std::numeric_limits<double>::infinity();
   entry["reported_epsilon"] = std::isfinite(reported) ? json(reported) : json("infinite");
-  if (s.injections > 0) entry["canary_injections"] = s.injections;
+  entry["canaries"] = r.canaries;
+  entry["confidence"] = r.confidence;
+  if (s.injections >= 0) entry["canary_injections"] = s.injections;
   if (s.scores.empty()) return entry;
   const auto bounds = audit::audit_bounds(s.scores, s.included, job.config.privacy.delta,
                                           r.confidence, audit::default_guess_counts(r.canaries));

@@ -4,6 +4,7 @@
 #include <fstream>
 #include <limits>
 #include <optional>
+#include <string>
 
 #include "dpsgd/accounting/rdp_accountant.hpp"
 #include "dpsgd/config/config_loader.hpp"
@@ -188,12 +189,31 @@ std::vector<Finished> finished_runs(const Experiment& x, const std::filesystem::
     const auto dir = out_dir / p.directory();
     auto summary = read_json(summary_path(dir));
     const std::string status = summary.is_object() ? summary.value("status", "") : "";
-    if (status != "completed" && status != "budget_exhausted") continue;
+    // A diverged run is final too (a rerun skips it): it spent its budget, and
+    // without a usable model it has no metric, so it cannot be selected.
+    const bool diverged = status == "diverged";
+    if (status != "completed" && status != "budget_exhausted" && !diverged) continue;
     const auto history = history_of(summary);
     auto rdp = history ? tuning::history_rdp(*history, orders) : std::vector<double>();
-    done.push_back({&p, std::move(summary), last_validation(dir, metric), std::move(rdp)});
+    auto value = diverged ? std::nullopt : last_validation(dir, metric);
+    done.push_back({&p, std::move(summary), value, std::move(rdp)});
   }
   return done;
+}
+
+// tuning.json without a selection, and no index row keeping the selection of an
+// earlier, complete tuning (a --restart that failed, a run deleted since).
+void no_selection(const Experiment& x, const std::filesystem::path& out_dir, RunIndex& index,
+                  json& report, const std::string& status, const std::string& error) {
+  report["status"] = status;
+  if (!error.empty()) {
+    report["error"] = error;
+    util::log::warn("tuning: " + error);
+  }
+  for (const auto& p : x.planned) {
+    index.update(p.directory(), {{"selected", nullptr}, {"epsilon_of_selected", nullptr}});
+  }
+  util::write_file_atomically(out_dir / "tuning.json", dump_json(report));
 }
 
 }  // namespace
@@ -216,36 +236,26 @@ void report_tuning(const Experiment& x, const CandidateSource& source,
       {"validation_split",
        "read by the selection and not covered by any epsilon here: it must be public, or held "
        "out and treated as public"}};
-  const auto write = [&] {
-    util::write_file_atomically(out_dir / "tuning.json", dump_json(report));
-  };
   if (done.size() < x.planned.size()) {
-    // Another shard may still run the rest, or a run failed: no selection yet,
-    // and no row keeps the selection of an earlier, complete tuning.
-    report["status"] = "incomplete";
-    for (const auto& f : done) {
-      index.update(f.planned->directory(),
-                   {{"selected", nullptr}, {"epsilon_of_selected", nullptr}});
-    }
-    return write();
+    // Another shard may still run the rest, or a run failed: no selection yet.
+    return no_selection(x, out_dir, index, report, "incomplete", "");
   }
   for (const auto& f : done) {
     if (f.rdp.empty()) {
-      report["status"] = "failed";
-      report["error"] = "run " + f.planned->directory() +
-                        " records no accountant history (summary.json privacy.history): its "
-                        "cost is unknown, so no epsilon of the selection is reported";
-      util::log::warn("tuning: " + report["error"].get<std::string>());
-      return write();
+      return no_selection(x, out_dir, index, report, "failed",
+                          "run " + f.planned->directory() +
+                              " records no accountant history (summary.json privacy.history): "
+                              "its cost is unknown, so no epsilon of the selection is reported");
     }
   }
   const auto* best = select_best(t, done);
   if (best == nullptr) {
-    report["status"] = "failed";
-    report["error"] = "no run has a validation row with metric '" + t.metric + "'";
-    util::log::warn("tuning: " + report["error"].get<std::string>());
-    return write();
+    return no_selection(x, out_dir, index, report, "failed",
+                        "no run has a validation row with metric '" + t.metric + "'");
   }
+  const auto write = [&] {
+    util::write_file_atomically(out_dir / "tuning.json", dump_json(report));
+  };
   const double eps = selection_epsilon(t, done, source, delta, report);
   report["status"] = "completed";
   report["selected"] = best->planned->directory();
