@@ -54,7 +54,7 @@ TEST_CASE("sweep grid: every combination, named by its settings", "[config][swee
   }
 }
 
-TEST_CASE("--set beats a variant's secure_rng, as it beats any variant setting",
+TEST_CASE("a --set beats a variant's secure_rng, as it beats any variant setting",
           "[config][sweep]") {
   const auto cs = parse_experiment_variants(kBase + "variants:\n  a: {privacy.secure_rng: true}\n",
                                             "s.yaml", {"privacy.secure_rng=false"});
