@@ -87,9 +87,7 @@ std::optional<train::RunStatus> check_folder(const AuditJob& job, std::int64_t m
   const auto record_path = job.dir / "canaries.json";
   const auto status = recorded_status(job.dir);
   if (!has_results(job.dir, status)) return status;
-  std::ifstream in(record_path);
-  const auto saved = in ? json::parse(in, nullptr, false) : json();
-  if (saved != canary_record(job, m)) {
+  if (read_json_file(record_path) != canary_record(job, m)) {
     throw util::UserError(record_path.string() +
                           ": this audit run was made with other canaries; delete " +
                           job.dir.string() + " to redo it");
@@ -286,8 +284,7 @@ void check_auditable(const std::vector<Planned>& selected, const Experiment& x,
 // audit.json keeps the entries of earlier audits of other runs, kinds or roles
 // (an audit with --only A, then one with --only B): this audit's replace theirs.
 json merged_audits(const std::filesystem::path& file, const json& fresh) {
-  std::ifstream in(file);
-  const auto old = in ? json::parse(in, nullptr, false) : json();
+  const auto old = read_json_file(file);
   json out = json::array();
   const auto key = [](const json& e) {
     return e.value("run", "") + "|" + e.value("kind", "") + "|" + e.value("role", "");

@@ -49,11 +49,6 @@ namespace {
 using nlohmann::json;
 using train::RunStatus;
 
-json read_json_file(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  return in ? json::parse(in, nullptr, /*allow_exceptions=*/false) : json();
-}
-
 json index_row(const Planned& p) {
   const auto& c = *p.config;
   json row = {{"run_id", p.plan.id},

@@ -15,14 +15,10 @@ namespace dpsgd::experiment {
 using nlohmann::json;
 using train::RunStatus;
 
-namespace {
-
 json read_json_file(const std::filesystem::path& path) {
   std::ifstream in(path);
   return in ? json::parse(in, nullptr, /*allow_exceptions=*/false) : json();
 }
-
-}  // namespace
 
 // The status a run folder's summary.json records (nullopt: no run there yet).
 std::optional<RunStatus> recorded_status(const std::filesystem::path& run_dir) {

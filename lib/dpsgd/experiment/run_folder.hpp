@@ -6,10 +6,16 @@
 #include <filesystem>
 #include <optional>
 
+#include <nlohmann/json.hpp>
+
 #include "dpsgd/experiment/experiment_plan.hpp"
 #include "dpsgd/train/run_status.hpp"
 
 namespace dpsgd::experiment {
+
+/// The JSON document in `path`; null when the file is missing or not JSON (a
+/// run folder may hold a half-written or foreign file: callers treat it as absent).
+nlohmann::json read_json_file(const std::filesystem::path& path);
 
 /// The status summary.json records (nullopt: no run there yet).
 std::optional<train::RunStatus> recorded_status(const std::filesystem::path& run_dir);

@@ -9,6 +9,7 @@
 #include "dpsgd/accounting/rdp_accountant.hpp"
 #include "dpsgd/config/config_loader.hpp"
 #include "dpsgd/data/sampling/batch_sampler.hpp"
+#include "dpsgd/experiment/run_folder.hpp"
 #include "dpsgd/experiment/run_one.hpp"
 #include "dpsgd/train/step_count.hpp"
 #include "dpsgd/tuning/selection_privacy.hpp"
@@ -21,11 +22,6 @@ namespace {
 
 using nlohmann::json;
 
-json read_json(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  return in ? json::parse(in, nullptr, /*allow_exceptions=*/false) : json();
-}
-
 struct Finished {
   const Planned* planned;
   json summary;
@@ -35,7 +31,7 @@ struct Finished {
 
 std::optional<double> last_validation(const std::filesystem::path& run_dir,
                                       const std::string& metric) {
-  const auto metrics = read_json(run_dir / "metrics.json");
+  const auto metrics = read_json_file(run_dir / "metrics.json");
   std::optional<double> out;
   if (!metrics.is_object() || !metrics.contains("evaluations")) return out;
   for (const auto& row : metrics["evaluations"]) {
@@ -187,7 +183,7 @@ std::vector<Finished> finished_runs(const Experiment& x, const std::filesystem::
   std::vector<Finished> done;
   for (const auto& p : x.planned) {
     const auto dir = out_dir / p.directory();
-    auto summary = read_json(summary_path(dir));
+    auto summary = read_json_file(summary_path(dir));
     const std::string status = summary.is_object() ? summary.value("status", "") : "";
     // A diverged run is final too (a rerun skips it): it spent its budget, and
     // without a usable model it has no metric, so it cannot be selected.
