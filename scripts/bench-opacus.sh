@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Times Opacus (hooks and ghost clipping) against plain PyTorch on this machine's
-# CPU for the tanh_cnn / Fashion-MNIST workload (see scripts/bench_opacus.py).
-# Installs opacus into the project's Python if missing. Arguments go to the script,
-# e.g. --threads 2 --batch 2048 --steps 20 --json results/bench_opacus.json
+# CPU for the tanh_cnn / Fashion-MNIST workload, or with --model wrn16_4 [--no-ws]
+# for WRN-16-4 on CIFAR-shaped inputs (see scripts/bench_opacus.py).
+# Installs opacus into the project's Python if missing. Arguments go to the script
+# unchanged, e.g. --threads 2 --batch 2048 --steps 20 --json results/bench_opacus.json
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"

@@ -92,16 +92,24 @@ nlohmann::json data_json(const ExperimentConfig& c) {
       {"name", c.data.name},           {"train_size", c.data.train_size},
       {"val_size", c.data.val_size},   {"val_from_train", c.data.val_from_train},
       {"test_size", c.data.test_size}, {"augment", {{"hflip", c.train.augment_hflip}}}};
+  if (c.train.augment_multiplicity > 1) {
+    data["augment"]["multiplicity"] = c.train.augment_multiplicity;
+  }
+  if (c.train.augment_crop_padding > 0) {
+    data["augment"]["crop_padding"] = c.train.augment_crop_padding;
+  }
   // A path is any bytes; JSON needs UTF-8 (dump throws otherwise).
   if (!c.data.root.empty()) data["root"] = util::valid_utf8(c.data.root);
-  if (c.data.name == "segmentation_folder") {
+  if (c.data.name == "segmentation_folder" || c.data.name == "image_folder") {
     const auto& seg = c.data.segmentation;
     data["image_size"] = {seg.image_size[0], seg.image_size[1]};
     data["mean"] = seg.mean;
     data["std"] = seg.std;
-    nlohmann::json label_map = nlohmann::json::object();
-    for (const auto& [from, to] : seg.label_map) label_map[std::to_string(from)] = to;
-    data["label_map"] = label_map;
+    if (c.data.name == "segmentation_folder") {
+      nlohmann::json label_map = nlohmann::json::object();
+      for (const auto& [from, to] : seg.label_map) label_map[std::to_string(from)] = to;
+      data["label_map"] = label_map;
+    }
   }
   return data;
 }
@@ -163,6 +171,45 @@ nlohmann::json head_json(const ExperimentConfig& c) {
   return out;
 }
 
+// Keys added with the CIFAR recipe (issue 17) appear only when they are used,
+// so run folders written before them still compare equal on resume.
+nlohmann::json model_json(const ExperimentConfig& c) {
+  const auto& o = c.model.options;
+  nlohmann::json model = {{"name", c.model.name},
+                          {"num_classes", o.num_classes},
+                          {"base_filters", o.base_filters},
+                          {"norm_groups", o.norm_groups},
+                          {"zero_init", o.zero_init}};
+  if (c.model.name == "wide_resnet") {
+    model["depth"] = o.depth;
+    model["width"] = o.width;
+  }
+  if (c.model.name == "wide_resnet" || c.model.name == "resnet20") {
+    model["weight_standardisation"] = o.weight_standardisation;
+  }
+  if (c.model.name == "mlp") model["hidden"] = o.hidden;
+  return model;
+}
+
+nlohmann::json train_json(const ExperimentConfig& c) {
+  nlohmann::json train = {
+      {"epochs", c.train.epochs},
+      {"batch_size", c.train.batch_size},
+      {"physical_batch_size", c.train.physical_batch_size},
+      {"eval_batch_size", c.train.eval_batch_size},
+      {"sampling", c.train.sampling == data::Sampling::kPoisson ? "poisson" : "shuffle"},
+      {"divergence_steps", c.train.divergence_steps},
+      {"loss", loss_json(c)},
+      {"optimizer", optimizer_json(c)}};
+  if (c.train.precision != util::Precision::kFloat32) {
+    train["precision"] = util::precision_name(c.train.precision);
+  }
+  if (c.train.ema_decay > 0.0) {
+    train["ema"] = {{"decay", c.train.ema_decay}, {"warmup", c.train.ema_warmup}};
+  }
+  return train;
+}
+
 }  // namespace
 
 nlohmann::json run_config_json(const ExperimentConfig& c, double sigma) {
@@ -173,21 +220,8 @@ nlohmann::json run_config_json(const ExperimentConfig& c, double sigma) {
       {"data", data_json(c)},
       {"features", features_json(c)},
       {"head", head_json(c)},
-      {"model",
-       {{"name", c.model.name},
-        {"num_classes", c.model.options.num_classes},
-        {"base_filters", c.model.options.base_filters},
-        {"norm_groups", c.model.options.norm_groups},
-        {"zero_init", c.model.options.zero_init}}},
-      {"train",
-       {{"epochs", c.train.epochs},
-        {"batch_size", c.train.batch_size},
-        {"physical_batch_size", c.train.physical_batch_size},
-        {"eval_batch_size", c.train.eval_batch_size},
-        {"sampling", c.train.sampling == data::Sampling::kPoisson ? "poisson" : "shuffle"},
-        {"divergence_steps", c.train.divergence_steps},
-        {"loss", loss_json(c)},
-        {"optimizer", optimizer_json(c)}}},
+      {"model", model_json(c)},
+      {"train", train_json(c)},
       {"privacy", privacy_json(c, sigma)},
       {"output",
        {{"flush_every_s", c.train.flush_every_s},

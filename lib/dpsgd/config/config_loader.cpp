@@ -41,6 +41,20 @@ void check_head(const ExperimentConfig& c, const std::string& file) {
                     "': a flip of the features is not the features of the flipped image; "
                     "set it to false");
   }
+  if (c.features.enabled() &&
+      (c.train.augment_multiplicity > 1 || c.train.augment_crop_padding > 0)) {
+    throw UserError(file +
+                    ": data.augment: multiplicity and crop_padding are invalid with "
+                    "features.extractor '" +
+                    c.features.extractor +
+                    "': features are computed once per image, not per view; remove them");
+  }
+  if (c.train.augment_multiplicity > 1 && c.privacy.enabled && c.privacy.microbatches > 0) {
+    throw UserError(file +
+                    ": data.augment.multiplicity: " + std::to_string(c.train.augment_multiplicity) +
+                    " is invalid with privacy.microbatches (a microbatch is clipped as a whole, "
+                    "so there is no per-example mean over views); set one of them off");
+  }
   if (c.head.method == HeadMethod::kDpSgd) return;
   if (c.model.name != "linear") {
     throw UserError(file + ": model.name: '" + c.model.name +

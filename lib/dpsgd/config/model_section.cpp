@@ -1,3 +1,6 @@
+#include <string>
+#include <vector>
+
 #include "dpsgd/config/sections.hpp"
 #include "dpsgd/models/zoo/model_registry.hpp"
 
@@ -6,10 +9,69 @@ namespace dpsgd::config {
 namespace {
 
 // Upper bounds far beyond any model this program builds; they keep the layer
-// sizes (base_filters doubled per U-Net level, num_classes output channels)
-// far from int64 overflow and from allocations that can only fail.
+// sizes (base_filters doubled per U-Net level, num_classes output channels,
+// WRN widths 64 k, MLP widths) far from int64 overflow and from allocations
+// that can only fail.
 constexpr std::int64_t kMaxClasses = 1000000;
 constexpr std::int64_t kMaxBaseFilters = 4096;
+constexpr std::int64_t kMaxDepth = 1000;
+constexpr std::int64_t kMaxWidth = 64;
+constexpr std::int64_t kMaxHidden = 1000000;
+
+// GroupNorm needs norm_groups to divide every normalised layer's channels. The
+// U-Nets' narrowest level has base_filters channels; the CIFAR ResNets' has 16
+// (wider layers are multiples of it, which their constructors check too).
+void check_norm_groups(const Section& model, const ModelConfig& m) {
+  const auto groups = m.options.norm_groups;
+  if (m.name == "unet" || m.name == "nested_unet") {
+    if (m.options.base_filters % groups != 0) {
+      model.fail(model.key("norm_groups"), std::to_string(groups),
+                 "a divisor of model.base_filters (" + std::to_string(m.options.base_filters) +
+                     ") for model.name " + m.name);
+    }
+  } else if (m.name == "wide_resnet" || m.name == "resnet20") {
+    if (16 % groups != 0) {
+      model.fail(model.key("norm_groups"), std::to_string(groups),
+                 "a divisor of 16 (the first stage's channels) for model.name " + m.name +
+                     ": 1, 2, 4, 8 or 16");
+    }
+  }
+}
+
+// d = 6 n + 4 (Zagoruyko & Komodakis 2016): n blocks of two convolutions per stage.
+void read_depth(Section& model, std::int64_t& depth) {
+  const std::string expected =
+      "an integer in [10, 1000] with depth - 4 divisible by 6 (10, 16, 22, 28, 40, ...)";
+  model.read_int("depth", depth, 10, kMaxDepth, expected);
+  if ((depth - 4) % 6 != 0) model.fail(model.key("depth"), std::to_string(depth), expected);
+}
+
+// A list (possibly empty: no hidden layer) of widths; the default stays when absent.
+void read_hidden(Section& model, std::vector<std::int64_t>& hidden) {
+  const std::string expected =
+      "a list of integers in [1, 1000000], the hidden layers' widths (e.g. [512, 256]; [] "
+      "for none)";
+  const auto node = model.get("hidden");
+  if (!node || node.IsNull()) return;
+  if (!node.IsSequence()) model.fail(model.key("hidden"), render(node), expected);
+  std::vector<std::int64_t> widths;
+  for (const auto& item : node) {
+    std::int64_t width = 0;
+    bool ok = item.IsScalar();
+    if (ok) {
+      try {
+        width = item.as<std::int64_t>();
+      } catch (const YAML::Exception&) {
+        ok = false;
+      }
+    }
+    if (!ok || width < 1 || width > kMaxHidden) {
+      model.fail(model.key("hidden"), render(item), expected);
+    }
+    widths.push_back(width);
+  }
+  hidden = std::move(widths);
+}
 
 }  // namespace
 
@@ -19,11 +81,14 @@ void read_model_section(Section& top, ExperimentConfig& c) {
   model.read_name("name", c.model.name, models::model_registry());
   model.read_int("num_classes", o.num_classes, 2, kMaxClasses, "an integer in [2, 1000000]");
   model.read_int("base_filters", o.base_filters, 1, kMaxBaseFilters, "an integer in [1, 4096]");
-  model.read_int("norm_groups", o.norm_groups, 1, "an integer >= 1 dividing base_filters");
-  if (o.base_filters % o.norm_groups != 0) {
-    model.fail(model.key("norm_groups"), std::to_string(o.norm_groups),
-               "a divisor of model.base_filters (" + std::to_string(o.base_filters) + ")");
-  }
+  model.read_int("norm_groups", o.norm_groups, 1,
+                 "an integer >= 1 dividing every normalised layer's channels "
+                 "(model.base_filters for the U-Nets, 16 for wide_resnet and resnet20)");
+  check_norm_groups(model, c.model);
+  read_depth(model, o.depth);
+  model.read_int("width", o.width, 1, kMaxWidth, "an integer in [1, 64]");
+  model.read("weight_standardisation", o.weight_standardisation, "true or false");
+  read_hidden(model, o.hidden);
   model.read("zero_init", o.zero_init, "true or false");
   model.finish();
 }

@@ -105,6 +105,18 @@ void read_train_section(Section& top, ExperimentConfig& c) {
   c.train.sampling = sampling == "poisson" ? data::Sampling::kPoisson : data::Sampling::kShuffle;
   train.read_int("divergence_steps", c.train.divergence_steps, 0,
                  "an integer >= 0 (0: never stop for a non-finite loss)");
+  std::string precision = "float32";
+  train.read("precision", precision, "float32 or bf16");
+  if (precision != "float32" && precision != "bf16") {
+    train.fail(train.key("precision"), precision, "float32 or bf16");
+  }
+  c.train.precision = precision == "bf16" ? util::Precision::kBf16 : util::Precision::kFloat32;
+  Section ema(train.get("ema"), "train.ema", train.file());
+  ema.read_double(
+      "decay", c.train.ema_decay, [](double v) { return v >= 0.0 && v < 1.0; },
+      "a number in [0, 1) (0: no average)");
+  ema.read("warmup", c.train.ema_warmup, "true or false");
+  ema.finish();
   read_loss(train, c);
   read_optimizer(train, c);
   train.finish();

@@ -1,5 +1,7 @@
 #include "dpsgd/data/dataset_registry.hpp"
 
+#include "dpsgd/data/cifar.hpp"
+#include "dpsgd/data/image_folder.hpp"
 #include "dpsgd/data/mnist_like.hpp"
 #include "dpsgd/util/error.hpp"
 
@@ -39,6 +41,39 @@ void register_builtin_datasets(DatasetRegistry& registry) {
                  }
                  if (split == DatasetSplit::kVal) return TensorDataset{};
                  return load_mnist_like(o.root, to_split(split), "mnist", o.num_classes);
+               });
+  registry.add("cifar10",
+               "CIFAR-10 binary version: data_batch_1..5.bin and test_batch.bin in data.root or "
+               "data.root/cifar-10-batches-bin/ (default datasets/cifar10)",
+               [](const DatasetOptions& o, DatasetSplit split) {
+                 const std::filesystem::path root =
+                     o.root.empty() ? kDefaultCifar10Root : std::filesystem::path(o.root);
+                 if (split == DatasetSplit::kVal) return TensorDataset{};  // no val split
+                 return load_cifar(root, CifarVariant::kCifar10, to_split(split), "cifar10",
+                                   o.num_classes);
+               });
+  registry.add("cifar100",
+               "CIFAR-100 binary version: train.bin and test.bin in data.root or "
+               "data.root/cifar-100-binary/ (default datasets/cifar100); fine labels",
+               [](const DatasetOptions& o, DatasetSplit split) {
+                 const std::filesystem::path root =
+                     o.root.empty() ? kDefaultCifar100Root : std::filesystem::path(o.root);
+                 if (split == DatasetSplit::kVal) return TensorDataset{};  // no val split
+                 return load_cifar(root, CifarVariant::kCifar100, to_split(split), "cifar100",
+                                   o.num_classes);
+               });
+  registry.add("image_folder",
+               "image classification folders <root>/{train,val,test}/<class>/*.png|jpg|jpeg "
+               "(val optional; classes: the sorted folder names of train/)",
+               [](const DatasetOptions& o, DatasetSplit split) {
+                 if (o.root.empty()) {
+                   throw util::UserError(
+                       "data.root is required for data.name 'image_folder': the folder holding "
+                       "train/ and test/ (and optionally val/), each with one folder of images "
+                       "per class");
+                 }
+                 return load_image_folder(o.root, split_dir(split), o.segmentation, "image_folder",
+                                          o.num_classes);
                });
   registry.add("segmentation_folder",
                "image segmentation folders <root>/{train,val,test}/{images,masks}/ (e.g. "

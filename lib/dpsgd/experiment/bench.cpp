@@ -7,6 +7,7 @@
 #include <ATen/CPUGeneratorImpl.h>
 
 #include "dpsgd/config/config_loader.hpp"
+#include "dpsgd/data/augment/example_views.hpp"
 #include "dpsgd/data/dataset_registry.hpp"
 #include "dpsgd/experiment/dp_gradient_builder.hpp"
 #include "dpsgd/experiment/run_experiment.hpp"
@@ -92,6 +93,11 @@ class EngineRun {
     if (name_ != "nonprivate") {
       dp_ = build_dp_gradient(c, *model_, objective_,
                               {name_, c.privacy.noise_multipliers.front(), train_size}, device);
+      if (c.train.augment_multiplicity > 1) {
+        dp_->set_view_maker([this](const torch::Tensor& x, const torch::Tensor& y) {
+          return data::make_views(x, y, view_options(), view_rng_);
+        });
+      }
     }
     torch::NoGradGuard no_grad;
     for (const auto& p : model_->parameters()) initial_parameters_.push_back(p.detach().clone());
@@ -105,7 +111,7 @@ class EngineRun {
       dp_->compute(x, y, &clock_);
     } else {
       optimizer_->zero_grad();
-      train::nonprivate_gradient(*model_, *objective_, x, y, c_.train.physical_batch_size, &clock_);
+      nonprivate_step(x, y);
     }
     {
       util::PhaseScope scope(&clock_, "optimizer");
@@ -117,7 +123,18 @@ class EngineRun {
     return seconds;
   }
 
+  EngineRun(const EngineRun&) = delete;
+  EngineRun& operator=(const EngineRun&) = delete;
+  EngineRun(EngineRun&&) = delete;
+  EngineRun& operator=(EngineRun&&) = delete;
+  ~EngineRun() = default;
+
   [[nodiscard]] const std::string& name() const { return name_; }
+  [[nodiscard]] std::int64_t parameter_count() const {
+    std::int64_t n = 0;
+    for (const auto& p : initial_parameters_) n += p.numel();
+    return n;
+  }
   SyncPhaseClock& clock() { return clock_; }
   std::vector<double>& times() { return times_; }
   double peak_memory = 0.0;
@@ -128,6 +145,24 @@ class EngineRun {
   // apart, and kernel speed depends on the values: measured on the tanh CNN,
   // max_pool2d took 17 ms in a model whose tanh units had saturated and 27 ms
   // at initialisation (its branch pattern), a gap that looked like engine cost.
+  [[nodiscard]] data::ViewOptions view_options() const {
+    return {c_.train.augment_multiplicity, c_.train.augment_crop_padding, c_.train.augment_hflip};
+  }
+
+  // The same views the private engines see (K per example, made whole here:
+  // the chunks of the plain gradient are K times the physical batch in rows).
+  void nonprivate_step(const torch::Tensor& x, const torch::Tensor& y) {
+    const std::int64_t k = c_.train.augment_multiplicity;
+    if (k == 1) {
+      train::nonprivate_gradient(*model_, *objective_, x, y, c_.train.physical_batch_size, &clock_,
+                                 c_.train.precision);
+      return;
+    }
+    const auto [xv, yv] = data::make_views(x, y, view_options(), view_rng_);
+    train::nonprivate_gradient(*model_, *objective_, xv, yv, c_.train.physical_batch_size * k,
+                               &clock_, c_.train.precision);
+  }
+
   void restore_parameters() {
     torch::NoGradGuard no_grad;
     const auto params = model_->parameters();
@@ -136,6 +171,8 @@ class EngineRun {
 
   const config::ExperimentConfig& c_;
   std::string name_;
+  at::Generator view_rng_ = at::make_generator<at::CPUGeneratorImpl>(
+      util::stream_seed(c_.seed, util::SeedStream::kAugmentation));
   torch::Device device_;
   SyncPhaseClock clock_;
   models::ModelPtr model_;
@@ -288,9 +325,12 @@ json run_bench(const BenchRequest& request) {
                  {"model", c.model.name},
                  {"variant", c.variant},
                  {"input_shape", train.inputs.sizes().slice(1).vec()},
-                 {"threads", at::get_num_threads()}};
+                 {"threads", at::get_num_threads()},
+                 {"precision", util::precision_name(c.train.precision)},
+                 {"augment_multiplicity", c.train.augment_multiplicity}};
   std::vector<std::unique_ptr<EngineRun>> runs;
   runs.push_back(std::make_unique<EngineRun>(c, "nonprivate", train, device));
+  result["parameters"] = runs.front()->parameter_count();
   for (const auto& e : engines) runs.push_back(std::make_unique<EngineRun>(c, e, train, device));
   warm_up(runs, batches, request.warmup, device);
   result["engines"] = time_rounds(runs, batches, request.steps);

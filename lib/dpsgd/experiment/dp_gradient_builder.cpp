@@ -47,6 +47,8 @@ std::unique_ptr<privacy::DpGradient> build_dp_gradient(
   options.engine = request.engine;
   options.seed = util::stream_seed(c.seed, util::SeedStream::kMicrobatchAssignment);
   options.secure_rng = c.privacy.secure_rng;
+  options.views = c.train.augment_multiplicity;
+  options.precision = c.train.precision;
   privacy::GaussianNoise noise(
       util::stream_source(c.seed, util::SeedStream::kNoise, c.privacy.secure_rng, device));
   auto accountant =

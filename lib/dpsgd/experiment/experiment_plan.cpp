@@ -32,6 +32,15 @@ void check_splits(const config::ExperimentConfig& c, const LoadedData& out) {
                                     "' is invalid: larger than the training set (",
                                     out.train.size(), " examples), so q = batch/N would exceed 1"));
   }
+  const auto p = c.train.augment_crop_padding;
+  if (p > 0 && (out.train.inputs.dim() != 4 || p >= out.train.inputs.size(2) ||
+                p >= out.train.inputs.size(3))) {
+    throw util::UserError(util::cat(c.source.string(), ": data.augment.crop_padding: '", p,
+                                    "' is invalid for inputs of shape ",
+                                    out.train.inputs.sizes().slice(1),
+                                    ": reflection padding needs images (C x H x W) with a "
+                                    "padding below H and W; use a smaller value"));
+  }
   for (const auto* split : {&out.val, &out.test}) {
     if (split->size() > 0 && split->inputs.sizes().slice(1) != out.train.inputs.sizes().slice(1)) {
       throw util::UserError(util::cat(

@@ -68,7 +68,7 @@ json index_row(const Planned& p) {
 
 json outcome_fields(const json& summary) {
   json fields = {{"status", summary.value("status", "failed")}};
-  for (const char* key : {"final_test", "epsilon", "total_time_s"}) {
+  for (const char* key : {"final_test", "final_test_ema", "epsilon", "total_time_s"}) {
     if (summary.contains(key)) fields[key] = summary[key];
   }
   fields["error"] = nullptr;

@@ -89,6 +89,10 @@ json run_summary(const RunRecord& r, const train::TrainParts& parts,
       {"started_at", r.started},
       {"finished_at", now_iso8601()},
   };
+  if (!result.final_test_ema.empty()) summary["final_test_ema"] = result.final_test_ema;
+  if (c.train.precision != util::Precision::kFloat32) {
+    summary["precision"] = util::precision_name(c.train.precision);
+  }
   add_run_context(summary, c, r.data, device);
   if (is_private) summary["privacy"] = privacy_summary(c, r.plan, *parts.dp);
   return summary;

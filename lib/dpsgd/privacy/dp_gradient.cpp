@@ -3,6 +3,7 @@
 #include <cmath>
 #include <optional>
 #include <stdexcept>
+#include <tuple>
 
 #include "dpsgd/privacy/per_example/engine_choice.hpp"
 #include "dpsgd/privacy/per_example/engine_registry.hpp"
@@ -40,11 +41,17 @@ DpGradient::DpGradient(PrivateModel model, std::shared_ptr<const models::Objecti
     throw std::invalid_argument(util::cat("the clipper's gradient noise multiplier ", sigma_g,
                                           " does not cover sigma ", options.noise_multiplier));
   }
+  if (options.views < 1) throw std::invalid_argument("augmentation multiplicity < 1");
+  if (options.views > 1 && options.microbatches > 0) {
+    // A microbatch is clipped as a whole; its members' views would need a second grouping.
+    throw std::invalid_argument("augmentation multiplicity cannot be combined with microbatches");
+  }
   sample_rate_ = data::poisson_sample_rate(options.expected_batch_size, options.dataset_size);
   engine_name_ = choose_engine(options.engine, clipper_->needs(), options.microbatches);
   engine_ = engine_registry()
                 .get(engine_name_)
-                .make(EngineContext{&model_, objective_.get(), clipper_.get()});
+                .make(EngineContext{&model_, objective_.get(), clipper_.get(), options.views,
+                                    options.precision});
 }
 
 void DpGradient::set_reduction(std::shared_ptr<SumReduction> reduction) {
@@ -132,7 +139,11 @@ std::vector<ChunkStats> DpGradient::accumulate(const torch::Tensor& x, const tor
                                  : std::max<std::int64_t>(1, x.size(0));
   for (std::int64_t start = 0; start < x.size(0); start += chunk) {
     const std::int64_t n = std::min(chunk, x.size(0) - start);
-    parts.push_back(engine_->accumulate(x.narrow(0, start, n), y.narrow(0, start, n), sums, clock));
+    auto xc = x.narrow(0, start, n);
+    auto yc = y.narrow(0, start, n);
+    // The views are made per chunk, so memory follows the physical batch.
+    if (options_.views > 1) std::tie(xc, yc) = view_maker_(xc, yc);
+    parts.push_back(engine_->accumulate(xc, yc, sums, clock));
   }
   return parts;
 }
@@ -223,6 +234,9 @@ void DpGradient::set_injected(std::shared_ptr<InjectedExamples> injected) {
 
 DpStepStats DpGradient::compute(const torch::Tensor& x, const torch::Tensor& y,
                                 util::PhaseClock* clock) {
+  if (options_.views > 1 && !view_maker_) {
+    throw std::logic_error("augmentation multiplicity > 1 needs a view maker (set_view_maker)");
+  }
   clipper_->begin_step(step_);
   std::vector<torch::Tensor> sums;
   sums.reserve(model_.params.size());

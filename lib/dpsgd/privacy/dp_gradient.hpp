@@ -31,6 +31,7 @@
 // still holds, since each example's contribution is either clipped to the
 // clipper's bound or 0, decided by that example alone.
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -45,6 +46,7 @@
 #include "dpsgd/privacy/per_example/gradient_engine.hpp"
 #include "dpsgd/privacy/private_model.hpp"
 #include "dpsgd/privacy/sum_reduction.hpp"
+#include "dpsgd/util/autocast.hpp"
 #include "dpsgd/util/phase_clock.hpp"
 #include "dpsgd/util/random_source.hpp"
 #include "dpsgd/util/state_map.hpp"
@@ -64,7 +66,18 @@ struct DpGradientOptions {
   /// privacy.secure_rng: the microbatch assignment comes from the OS CSPRNG, and
   /// the noise source handed in must be secure too (checked).
   bool secure_rng = false;
+  /// Augmentation multiplicity K: every example of a chunk becomes K views
+  /// (set_view_maker), whose mean gradient is its per-example gradient. The
+  /// sensitivity is the clipper's, unchanged: each example still contributes one
+  /// clipped vector. Memory grows with K times the physical batch.
+  std::int64_t views = 1;
+  util::Precision precision = util::Precision::kFloat32;
 };
+
+/// Makes the K views of a chunk: (x, y) of B examples in, (B K)-row (x, y) out,
+/// example i's views in rows i K .. i K + K - 1.
+using ViewMaker = std::function<std::pair<torch::Tensor, torch::Tensor>(const torch::Tensor&,
+                                                                        const torch::Tensor&)>;
 
 /// What one step saw (sums over the drawn batch; nothing here is privatised:
 /// it is for the researcher's logs, like Opacus' training loss).
@@ -121,6 +134,11 @@ class DpGradient {
   /// microbatch) and with clippers that count examples (adaptive clipping would
   /// need the canaries' norms in its count).
   void set_injected(std::shared_ptr<InjectedExamples> injected);
+
+  /// The views of every chunk, required when options.views > 1 (compute throws
+  /// std::logic_error without it). Its randomness is the caller's (augmentation
+  /// is not privacy-relevant: any per-example transformation keeps the bound).
+  void set_view_maker(ViewMaker maker) { view_maker_ = std::move(maker); }
 
   /// Computes the privatised gradient for batch (x, y), stores it in each
   /// parameter's .grad(), ready for any optimizer, and records the step with the
@@ -180,6 +198,7 @@ class DpGradient {
   util::RandomSource assignment_;
   std::shared_ptr<SumReduction> reduction_;     ///< null: this process holds the whole batch
   std::shared_ptr<InjectedExamples> injected_;  ///< null: no audit canaries
+  ViewMaker view_maker_;
   std::int64_t step_ = 0;
   bool poisson_checked_ = false;
 };

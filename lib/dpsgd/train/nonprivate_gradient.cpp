@@ -4,7 +4,8 @@ namespace dpsgd::train {
 
 BatchSums nonprivate_gradient(models::Model& model, const models::Objective& objective,
                               const torch::Tensor& x, const torch::Tensor& y,
-                              std::int64_t physical_batch_size, util::PhaseClock* clock) {
+                              std::int64_t physical_batch_size, util::PhaseClock* clock,
+                              util::Precision precision) {
   const std::int64_t drawn = x.size(0);
   const std::int64_t chunk =
       physical_batch_size > 0 ? physical_batch_size : std::max<std::int64_t>(1, drawn);
@@ -18,6 +19,7 @@ BatchSums nonprivate_gradient(models::Model& model, const models::Objective& obj
     torch::Tensor output;
     {
       util::PhaseScope scope(clock, "forward");
+      util::AutocastScope autocast(precision, x.device());
       output = model.forward(x.narrow(0, start, m));
       losses = objective.per_example_loss(output, yc);
     }

@@ -6,6 +6,7 @@
 
 #include "dpsgd/models/model.hpp"
 #include "dpsgd/models/objectives/objective.hpp"
+#include "dpsgd/util/autocast.hpp"
 #include "dpsgd/util/phase_clock.hpp"
 
 namespace dpsgd::train {
@@ -18,6 +19,7 @@ struct BatchSums {
 /// Adds d(mean loss)/d(params) into the parameters' .grad() (zero them first).
 BatchSums nonprivate_gradient(models::Model& model, const models::Objective& objective,
                               const torch::Tensor& x, const torch::Tensor& y,
-                              std::int64_t physical_batch_size, util::PhaseClock* clock);
+                              std::int64_t physical_batch_size, util::PhaseClock* clock,
+                              util::Precision precision = util::Precision::kFloat32);
 
 }  // namespace dpsgd::train

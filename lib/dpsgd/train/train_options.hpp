@@ -3,6 +3,7 @@
 #include <cstdint>
 
 #include "dpsgd/data/sampling/batch_sampler.hpp"
+#include "dpsgd/util/autocast.hpp"
 
 namespace dpsgd::train {
 
@@ -18,6 +19,20 @@ struct TrainOptions {
   /// YAML data.augment.hflip: each drawn training example (image and mask) is
   /// flipped left-right with probability 1/2, independently, from a seeded stream.
   bool augment_hflip = false;
+  /// YAML data.augment.multiplicity: K augmented views of every drawn example
+  /// (De et al. 2022); its per-example gradient is the mean over its views,
+  /// clipped once (1: off). With K > 1 the flips and crops are drawn per view.
+  std::int64_t augment_multiplicity = 1;
+  /// YAML data.augment.crop_padding: each view is a random crop of the example
+  /// reflection-padded by this many pixels per side, at the original size (0: off).
+  std::int64_t augment_crop_padding = 0;
+  /// YAML train.ema.decay: an exponential moving average of the weights,
+  /// evaluated next to the raw weights (0: off). Post-processing: no privacy cost.
+  double ema_decay = 0.0;
+  /// YAML train.ema.warmup: the decay at update t is min(decay, (1 + t) / (10 + t)).
+  bool ema_warmup = true;
+  /// YAML train.precision: float32, or bf16 autocast for forward passes.
+  util::Precision precision = util::Precision::kFloat32;
   double flush_every_s = 5.0;
   /// YAML output.checkpoint_every_s: a checkpoint at most this often (0: after
   /// every step), and always at every epoch end.

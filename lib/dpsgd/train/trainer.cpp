@@ -10,6 +10,7 @@
 
 #include <ATen/CPUGeneratorImpl.h>
 
+#include "dpsgd/data/augment/example_views.hpp"
 #include "dpsgd/data/sampling/batch_sampler.hpp"
 #include "dpsgd/distributed/process_sum.hpp"
 #include "dpsgd/distributed/shared_batch_sampler.hpp"
@@ -17,6 +18,7 @@
 #include "dpsgd/train/nonprivate_gradient.hpp"
 #include "dpsgd/train/progress.hpp"
 #include "dpsgd/train/replicas.hpp"
+#include "dpsgd/train/weight_average.hpp"
 #include "dpsgd/util/seeds.hpp"
 #include "dpsgd/util/stop_signal.hpp"
 #include "dpsgd/util/stopwatch.hpp"
@@ -109,8 +111,17 @@ class EpochLoop {
             util::stream_seed(options.seed, util::SeedStream::kAugmentation))),
         score_name_(parts.objective->score_name()),
         progress_(run_id, options.log_every_s) {
+    if (options.ema_decay > 0.0) {
+      average_ =
+          std::make_unique<WeightAverage>(*parts.model, options.ema_decay, options.ema_warmup);
+    }
     if (parts_.dp) {
       parts_.dp->check_sampler(*sampler_);
+      if (options.augment_multiplicity > 1) {
+        parts_.dp->set_view_maker([this](const torch::Tensor& x, const torch::Tensor& y) {
+          return data::make_views(x, y, view_options(), augment_rng_);
+        });
+      }
       if (distributed()) {
         parts_.dp->set_reduction(std::make_shared<distributed::ProcessSum>(comm()));
       }
@@ -120,6 +131,15 @@ class EpochLoop {
     // processes read one checkpoint, and this makes any difference impossible).
     if (distributed()) broadcast_model(comm(), *parts_.model);
   }
+
+  ~EpochLoop() {
+    // The maker reads this loop's generator: it must not outlive the loop.
+    if (parts_.dp && options_.augment_multiplicity > 1) parts_.dp->set_view_maker({});
+  }
+  EpochLoop(const EpochLoop&) = delete;
+  EpochLoop& operator=(const EpochLoop&) = delete;
+  EpochLoop(EpochLoop&&) = delete;
+  EpochLoop& operator=(EpochLoop&&) = delete;
 
   TrainResult run() {
     parts_.model->train();
@@ -204,8 +224,17 @@ class EpochLoop {
   // The model stopped early for the budget is final: evaluate it as at an epoch end.
   void final_evaluation() {
     const bool has_val = parts_.val.size() > 0;
-    if (has_val) add_evaluation(parts_.val, "val");
-    add_evaluation(parts_.test, "test");
+    if (has_val) add_evaluations(parts_.val, "val");
+    add_evaluations(parts_.test, "test");
+  }
+
+  // The raw weights' evaluation, and with train.ema the average's as split
+  // "<split>_ema" (selection and the final result may use either; both are logged).
+  void add_evaluations(const data::TensorDataset& split, const std::string& split_name) {
+    add_evaluation(split, split_name);
+    if (!average_) return;
+    WeightAverage::Swap swap(*average_);
+    add_evaluation(split, split_name + "_ema");
   }
 
   std::pair<torch::Tensor, torch::Tensor> draw_batch() {
@@ -213,7 +242,11 @@ class EpochLoop {
     const auto idx = sampler_->next().to(device_);
     auto x = parts_.train.inputs.index_select(0, idx);
     auto y = parts_.train.targets.index_select(0, idx);
-    if (options_.augment_hflip) {
+    if (options_.augment_multiplicity == 1 && options_.augment_crop_padding > 0) {
+      // One view per example: crop (and flip) the drawn batch here. With K > 1
+      // the views are made per chunk by the private step (or in gradient_step).
+      if (x.size(0) > 0) std::tie(x, y) = data::make_views(x, y, view_options(), augment_rng_);
+    } else if (options_.augment_hflip && options_.augment_multiplicity == 1) {
       const auto* shared = dynamic_cast<const distributed::SharedBatchSampler*>(sampler_.get());
       const auto begin = shared != nullptr ? shared->last_share_begin() : 0;
       const auto whole = shared != nullptr ? shared->last_batch_size() : x.size(0);
@@ -248,15 +281,34 @@ class EpochLoop {
       for (const auto& [name, value] : st.clipper_values) out.extra[name] = value;
     } else {
       parts_.optimizer->zero_grad();
-      const auto sums = nonprivate_gradient(*parts_.model, *parts_.objective, x, y,
-                                            options_.physical_batch_size, nullptr);
-      auto whole = sums;
+      auto whole = nonprivate_views_gradient(x, y);
       if (distributed()) sum_nonprivate_gradient(comm(), *parts_.model, whole, out.drawn);
       out.loss_sum = whole.loss_sum;
       out.score_sum = whole.score_sum;
     }
     parts_.optimizer->step();
+    if (average_) average_->update();
     return out;
+  }
+
+  [[nodiscard]] data::ViewOptions view_options() const {
+    return {options_.augment_multiplicity, options_.augment_crop_padding, options_.augment_hflip};
+  }
+
+  // The plain gradient of the mean loss over all views (K of each example), so
+  // a non-private twin trains on what its private run sees; sums per example.
+  BatchSums nonprivate_views_gradient(const torch::Tensor& x, const torch::Tensor& y) {
+    const std::int64_t k = options_.augment_multiplicity;
+    if (k == 1 || x.size(0) == 0) {
+      return nonprivate_gradient(*parts_.model, *parts_.objective, x, y,
+                                 options_.physical_batch_size, nullptr, options_.precision);
+    }
+    const auto [xv, yv] = data::make_views(x, y, view_options(), augment_rng_);
+    auto sums = nonprivate_gradient(*parts_.model, *parts_.objective, xv, yv,
+                                    options_.physical_batch_size * k, nullptr, options_.precision);
+    sums.loss_sum /= static_cast<double>(k);
+    sums.score_sum /= static_cast<double>(k);
+    return sums;
   }
 
   // Cheap accountants (RDP: microseconds) answer every step. An expensive one
@@ -340,7 +392,7 @@ class EpochLoop {
   }
 
   // Only the leader evaluates: the others' models are the same.
-  void add_evaluation(const data::TensorDataset& split, const char* split_name) {
+  void add_evaluation(const data::TensorDataset& split, const std::string& split_name) {
     if (!leader()) return;
     util::Stopwatch phase;
     auto eval = evaluate(*parts_.model, *parts_.objective, split, options_.eval_batch_size);
@@ -357,8 +409,8 @@ class EpochLoop {
   // choices never see test). Without one: test every epoch.
   void evaluate_epoch(std::int64_t epoch) {
     const bool has_val = parts_.val.size() > 0;
-    add_evaluation(has_val ? parts_.val : parts_.test, has_val ? "val" : "test");
-    if (has_val && epoch == options_.epochs) add_evaluation(parts_.test, "test");
+    add_evaluations(has_val ? parts_.val : parts_.test, has_val ? "val" : "test");
+    if (has_val && epoch == options_.epochs) add_evaluations(parts_.test, "test");
     util::Stopwatch phase;
     log_.maybe_flush(/*force=*/true);
     phases_.add("io", phase.seconds());
@@ -392,8 +444,10 @@ class EpochLoop {
   TrainResult result() const {
     TrainResult r;
     r.final_test = json::object();
+    r.final_test_ema = json::object();
     for (const auto& row : log_.document()["evaluations"]) {
       if (row.value("split", "") == "test") r.final_test = row;
+      if (row.value("split", "") == "test_ema") r.final_test_ema = row;
     }
     r.epsilon = epsilon_;
     r.steps = step_;
@@ -411,6 +465,7 @@ class EpochLoop {
   std::int64_t total_steps_;
   std::unique_ptr<data::BatchSampler> sampler_;
   at::Generator augment_rng_;
+  std::unique_ptr<WeightAverage> average_;  ///< train.ema; null: off
   std::string score_name_;
   Progress progress_;
   PhaseTotals phases_;
@@ -448,6 +503,7 @@ util::StateMap EpochLoop::state() const {
   s.put("augmentation", augment);
   s.put("torch", global_generator_state(device_));
   if (parts_.dp) s.put("dp", parts_.dp->state());
+  if (average_) s.put("ema", average_->state());
   return s;
 }
 
@@ -468,6 +524,7 @@ void EpochLoop::load_state(const util::StateMap& s) {
   augment_rng_.set_state(s.child("augmentation").tensor("generator"));
   load_global_generator_state(s.child("torch"), device_);
   if (parts_.dp) parts_.dp->load_state(s.child("dp"));
+  if (average_) average_->load_state(s.child("ema"));
 }
 
 }  // namespace

@@ -79,6 +79,8 @@ struct TrainResult {
   RunStatus status = RunStatus::kCompleted;
   int stop_signal = 0;        ///< interrupted: the signal
   nlohmann::json final_test;  ///< {"loss": ..., "<score>": ...}
+  /// train.ema: the same for the averaged weights (empty object without EMA).
+  nlohmann::json final_test_ema;
   double epsilon = 0.0;
   std::int64_t steps = 0;
   double total_time_s = 0.0;

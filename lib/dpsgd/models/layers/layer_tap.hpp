@@ -19,6 +19,7 @@ namespace dpsgd::models {
 enum class LayerKind {
   kLinear,
   kConv2d,
+  kWsConv2d,  ///< weight-standardised Conv2d: a Conv2d of a reparametrised weight
   kConvTranspose2d,
   kEmbedding,
   kChannelAffine,      ///< GroupNorm's per-channel affine

@@ -2,6 +2,7 @@
 // Typed options every model factory receives (filled from YAML by config/, with
 // in_channels and image_size taken from the data set by the experiment layer).
 #include <cstdint>
+#include <vector>
 
 namespace dpsgd::models {
 
@@ -18,6 +19,14 @@ struct ModelOptions {
   /// Segmentation models: GroupNorm groups per normalisation layer (must divide
   /// every level's channel count).
   std::int64_t norm_groups = 8;
+  /// wide_resnet: depth d (d - 4 divisible by 6: (d - 4) / 6 blocks per stage) and
+  /// width factor k (stage widths 16k, 32k, 64k); WRN-16-4 by default.
+  std::int64_t depth = 16;
+  std::int64_t width = 4;
+  /// wide_resnet, resnet20: weight-standardised convolutions (Qiao et al. 2019).
+  bool weight_standardisation = true;
+  /// mlp: the hidden layers' widths, first to last.
+  std::vector<std::int64_t> hidden{512, 256};
 };
 
 }  // namespace dpsgd::models

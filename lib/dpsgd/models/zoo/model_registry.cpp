@@ -1,9 +1,12 @@
 #include "dpsgd/models/zoo/model_registry.hpp"
 
 #include "dpsgd/models/zoo/linear_model.hpp"
+#include "dpsgd/models/zoo/mlp.hpp"
 #include "dpsgd/models/zoo/nested_unet.hpp"
+#include "dpsgd/models/zoo/resnet20.hpp"
 #include "dpsgd/models/zoo/tf_cnn.hpp"
 #include "dpsgd/models/zoo/unet.hpp"
+#include "dpsgd/models/zoo/wide_resnet.hpp"
 
 namespace dpsgd::models {
 
@@ -30,6 +33,24 @@ void register_builtin_models(ModelRegistry& registry) {
                "Nested U-Net / UNet++ (Zhou et al. 2018), GroupNorm, bilinear upsampling; "
                "per-pixel logits",
                [](const ModelOptions& o) -> ModelPtr { return std::make_shared<NestedUNet>(o); });
+  registry.add("wide_resnet",
+               "Wide-ResNet WRN-depth-width (model.depth, model.width; WRN-16-4 by default), "
+               "pre-activation, GroupNorm + weight standardisation (De et al. 2022)",
+               [](const ModelOptions& o) -> ModelPtr { return std::make_shared<WideResNet>(o); });
+  registry.add("resnet20",
+               "CIFAR ResNet-20 (He et al. 2016) with GroupNorm for BatchNorm; "
+               "model.weight_standardisation for weight-standardised convolutions",
+               [](const ModelOptions& o) -> ModelPtr { return std::make_shared<ResNet20>(o); });
+  registry.add("mlp",
+               "multilayer perceptron on the flattened inputs: ReLU hidden layers of widths "
+               "model.hidden",
+               [](const ModelOptions& o) -> ModelPtr { return std::make_shared<Mlp>(o); });
+  registry.add("logistic_regression",
+               "multinomial logistic regression on the flattened inputs: the same model as "
+               "`linear` (model.zero_init starts it at 0)",
+               [](const ModelOptions& o) -> ModelPtr {
+                 return std::make_shared<LinearModel>(o.in_features, o.num_classes, o.zero_init);
+               });
 }
 
 const ModelRegistry& model_registry() {

@@ -10,6 +10,11 @@ namespace {
 using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
 
+torch::Tensor full_precision(const torch::Tensor& t) {
+  const auto type = t.scalar_type();
+  return type == torch::kBFloat16 || type == torch::kHalf ? t.to(torch::kFloat32) : t;
+}
+
 // y = layer(x) with (x, g) recorded in backward. The weight is passed only so
 // that autograd creates this node when the input needs no gradient (first
 // layer); its gradient is returned undefined, so parameters' .grad stay untouched.
@@ -27,13 +32,17 @@ struct CaptureFunction : public torch::autograd::Function<CaptureFunction> {
   static variable_list backward(AutogradContext* ctx, variable_list grad_outputs) {
     auto* capture = reinterpret_cast<ActivationCapture*>(ctx->saved_data["capture"].toInt());
     const auto index = static_cast<std::size_t>(ctx->saved_data["index"].toInt());
-    const auto input = ctx->get_saved_variables()[0];
-    const auto& g = grad_outputs[0];
+    const auto saved = ctx->get_saved_variables()[0];
+    // Under bf16 autocast (util/autocast.hpp) a layer may see and emit bfloat16;
+    // every per-example quantity is computed from float32 copies, so norms,
+    // clipping and the clipped sum are float32 whatever the forward used.
+    const auto input = full_precision(saved);
+    const auto g = full_precision(grad_outputs[0]);
     capture->store_grad(index, input, g);
     torch::Tensor grad_input;
     if (ctx->needs_input_grad(0)) {
       auto& layer = capture->layer(index);
-      grad_input = rule_for(layer.kind()).input_grad(layer, input, g);
+      grad_input = rule_for(layer.kind()).input_grad(layer, input, g).to(saved.scalar_type());
     }
     return {grad_input, torch::Tensor(), torch::Tensor(), torch::Tensor()};
   }

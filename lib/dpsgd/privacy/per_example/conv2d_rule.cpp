@@ -1,6 +1,7 @@
 #include "dpsgd/privacy/per_example/conv2d_rule.hpp"
 
 #include "dpsgd/models/layers/conv2d.hpp"
+#include "dpsgd/privacy/per_example/conv2d_products.hpp"
 #include "dpsgd/privacy/per_example/im2col.hpp"
 
 namespace dpsgd::privacy {
@@ -10,104 +11,40 @@ models::Conv2dImpl& as_conv(models::TappedLayer& layer) {
   return dynamic_cast<models::Conv2dImpl&>(layer);
 }
 
-// (B, G, p_g, T): the output gradient, split by group.
-torch::Tensor grad_by_group(const models::Conv2dImpl& conv, const torch::Tensor& g) {
-  return g.reshape({g.size(0), conv.options().groups, g.size(1) / conv.options().groups, -1});
-}
-
-std::tuple<torch::Tensor, torch::Tensor, torch::Tensor> conv_backward(
-    const models::Conv2dImpl& conv, const torch::Tensor& a, const torch::Tensor& g,
-    std::array<bool, 3> mask) {
-  const auto& o = conv.options();
-  return at::convolution_backward(g, a, conv.weight, c10::nullopt, {o.stride[0], o.stride[1]},
-                                  {o.padding[0], o.padding[1]}, {o.dilation[0], o.dilation[1]},
-                                  /*transposed=*/false, {0, 0}, o.groups, mask);
-}
-
-// (B, C_out, C_in/G, kh, kw): every example's weight gradient at once, as the
-// weight gradient of one convolution whose groups are (example, group) pairs:
-// stacking the batch into channels makes example i's input meet only its own
-// output gradient. Exact (the same sums), and it uses the library's
-// weight-gradient kernel instead of an explicit im2col copy (measured 2.5x faster
-// on CPU for the TF-CNN's first layer at batch 2048).
-torch::Tensor per_example_weight_grads_by_backward(const models::Conv2dImpl& conv,
-                                                   const torch::Tensor& a, const torch::Tensor& g) {
-  const auto& o = conv.options();
-  const std::int64_t b = a.size(0);
-  const auto& w = conv.weight;
-  const auto stacked_weight = w.unsqueeze(0)
-                                  .expand({b, w.size(0), w.size(1), w.size(2), w.size(3)})
-                                  .reshape({b * w.size(0), w.size(1), w.size(2), w.size(3)});
-  const auto grads = std::get<1>(at::convolution_backward(
-      g.reshape({1, b * g.size(1), g.size(2), g.size(3)}),
-      a.reshape({1, b * a.size(1), a.size(2), a.size(3)}), stacked_weight, c10::nullopt,
-      {o.stride[0], o.stride[1]}, {o.padding[0], o.padding[1]}, {o.dilation[0], o.dilation[1]},
-      /*transposed=*/false, {0, 0}, b * o.groups, {false, true, false}));
-  return grads.view({b, w.size(0), w.size(1), w.size(2), w.size(3)});
-}
-
-// The same for a layer with one input channel (a grayscale first layer) as a
-// forward correlation: with s the stride and d the dilation,
-//   dW_i[o, 0, kh, kw] = sum_{y,x} g_i[o, y, x] a_i[0, s y + d kh - p, s x + d kw - p],
-// i.e. input a_i correlated with the "kernel" g_i[o], whose taps are s apart
-// (dilation s) and whose outputs are d apart (stride d). Channel i is group i and
-// its C_out output gradients are that group's kernels, so g needs no copy. The
-// algebra holds whenever every group has one input channel, but on CPU (2 threads)
-// it measured faster than the backward form for every single-channel layer tried
-// (TF-CNN conv1 8.7 vs 10.6 ms at batch 1024, 5x5 at 28x28 18 vs 86 ms, 3x3 at
-// 56..224 px 2-2.7x) and slower for some depthwise ones (32 channels, 28x28,
-// stride 2: 19.8 vs 7.8 ms), so only single-channel layers take it, and only on
-// CPU: on GPU a grouped convolution whose kernel is the whole output map (224 x 224
-// for the U-Net's first layer) is unmeasured and may hit a slow algorithm, so CUDA
-// keeps the backward form until a device run says otherwise.
-torch::Tensor per_example_weight_grads_by_correlation(const models::Conv2dImpl& conv,
-                                                      const torch::Tensor& a,
-                                                      const torch::Tensor& g) {
-  const auto& o = conv.options();
-  const std::int64_t b = a.size(0);
-  const auto& w = conv.weight;
-  auto grads = torch::conv2d(a.reshape({1, b * a.size(1), a.size(2), a.size(3)}),
-                             g.reshape({b * g.size(1), 1, g.size(2), g.size(3)}), torch::Tensor(),
-                             /*stride=*/{o.dilation[0], o.dilation[1]},
-                             /*padding=*/{o.padding[0], o.padding[1]},
-                             /*dilation=*/{o.stride[0], o.stride[1]}, b * a.size(1));
-  // Rows and columns of the padded input past the last kernel position give
-  // extra outputs; the kernel's taps are the first kh x kw.
-  grads = grads.narrow(2, 0, w.size(2)).narrow(3, 0, w.size(3));
-  return grads.reshape({b, w.size(0), 1, w.size(2), w.size(3)});
-}
-
-torch::Tensor per_example_weight_grads(const models::Conv2dImpl& conv, const torch::Tensor& a,
-                                       const torch::Tensor& g) {
-  if (conv.options().in_channels == 1 && a.is_cpu()) {
-    return per_example_weight_grads_by_correlation(conv, a, g);
-  }
-  return per_example_weight_grads_by_backward(conv, a, g);
-}
-
 }  // namespace
 
 torch::Tensor Conv2dRule::input_grad(models::TappedLayer& layer, const torch::Tensor& a,
                                      const torch::Tensor& g) const {
-  return std::get<0>(conv_backward(as_conv(layer), a, g, {true, false, false}));
+  return std::get<0>(
+      conv2d_backward(as_conv(layer).options(), as_conv(layer).weight, a, g, {true, false, false}));
 }
 
 std::vector<torch::Tensor> Conv2dRule::per_example_grads(models::TappedLayer& layer,
                                                          const torch::Tensor& a,
                                                          const torch::Tensor& g) const {
   auto& conv = as_conv(layer);
-  std::vector<torch::Tensor> out{per_example_weight_grads(conv, a, g)};
+  std::vector<torch::Tensor> out{
+      conv2d_per_example_weight_grads(conv.options(), conv.weight, a, g)};
   if (conv.bias.defined()) out.push_back(g.sum({2, 3}));
+  return out;
+}
+
+std::vector<torch::Tensor> Conv2dRule::per_group_grads(models::TappedLayer& layer,
+                                                       const torch::Tensor& a,
+                                                       const torch::Tensor& g,
+                                                       std::int64_t views) const {
+  if (views == 1) return per_example_grads(layer, a, g);
+  auto& conv = as_conv(layer);
+  std::vector<torch::Tensor> out{
+      conv2d_per_group_weight_grads(conv.options(), conv.weight, a, g, views)};
+  if (conv.bias.defined()) out.push_back(conv2d_per_group_bias_grads(g, views));
   return out;
 }
 
 bool Conv2dRule::materializing_is_cheaper(models::TappedLayer& layer, const torch::Tensor& /*a*/,
                                           const torch::Tensor& g) const {
   auto& conv = as_conv(layer);
-  const std::int64_t t = g.size(2) * g.size(3);
-  const std::int64_t p = conv.weight.size(0) / conv.options().groups;
-  const std::int64_t d = conv.weight.size(1) * conv.weight.size(2) * conv.weight.size(3);
-  return t * t >= p * d;
+  return conv2d_materializing_is_cheaper(conv.options(), conv.weight, g);
 }
 
 torch::Tensor Conv2dRule::per_example_sq_norms(models::TappedLayer& layer, const torch::Tensor& a,
@@ -116,7 +53,7 @@ torch::Tensor Conv2dRule::per_example_sq_norms(models::TappedLayer& layer, const
   const auto& o = conv.options();
   const auto u = unfold_positions_by_group(  // B, G, T, d_g
       a, PatchGeometry{o.kernel, o.stride, o.padding, o.dilation}, o.groups);
-  const auto gg = grad_by_group(conv, g);                  // B, G, p_g, T
+  const auto gg = conv2d_grad_by_group(o, g);              // B, G, p_g, T
   const auto uu = torch::matmul(u, u.transpose(2, 3));     // B, G, T, T
   const auto ggt = torch::matmul(gg.transpose(2, 3), gg);  // B, G, T, T
   const auto weight_sq = (uu * ggt).sum({1, 2, 3});
@@ -131,7 +68,8 @@ std::vector<torch::Tensor> Conv2dRule::weighted_grad_sum(models::TappedLayer& la
   auto& conv = as_conv(layer);
   const auto w = weights.to(g.scalar_type());
   const auto scaled = g * w.select(1, 0).view({-1, 1, 1, 1});
-  std::vector<torch::Tensor> out{std::get<1>(conv_backward(conv, a, scaled, {false, true, false}))};
+  std::vector<torch::Tensor> out{
+      std::get<1>(conv2d_backward(conv.options(), conv.weight, a, scaled, {false, true, false}))};
   if (conv.bias.defined()) out.push_back((g.sum({2, 3}) * w.select(1, 1).view({-1, 1})).sum(0));
   return out;
 }

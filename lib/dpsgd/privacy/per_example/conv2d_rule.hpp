@@ -28,6 +28,10 @@ class Conv2dRule final : public LayerRule {
   [[nodiscard]] std::vector<torch::Tensor> weighted_grad_sum(
       models::TappedLayer& layer, const torch::Tensor& a, const torch::Tensor& g,
       const torch::Tensor& weights) const override;
+  [[nodiscard]] std::vector<torch::Tensor> per_group_grads(models::TappedLayer& layer,
+                                                           const torch::Tensor& a,
+                                                           const torch::Tensor& g,
+                                                           std::int64_t views) const override;
 };
 
 }  // namespace dpsgd::privacy

@@ -18,6 +18,13 @@
 namespace dpsgd::privacy {
 namespace {
 
+// The clipping outcome per row: each example's repeated over its K views.
+ClipFactors repeat_rows(const ClipFactors& clip, std::int64_t views) {
+  if (views == 1) return clip;
+  return {clip.factors.repeat_interleave(views, 0), clip.finite.repeat_interleave(views, 0),
+          clip.any_excluded};
+}
+
 class GhostEngine final : public GradientEngine {
  public:
   explicit GhostEngine(const EngineContext& context) : context_(context) {}
@@ -30,39 +37,12 @@ class GhostEngine final : public GradientEngine {
     auto pass = tapped_pass(context_, capture, x, y, clock);
     torch::NoGradGuard no_grad;
     // Per layer, the gradients themselves where the cost rule says forming them is
-    // cheaper than the ghost norm (empty otherwise): the norms come from them, and
-    // the clipped sum reuses them instead of a second weight-gradient product when
-    // they are no larger than the layer's captured (a, g), which is then released.
-    // So the engine never holds more than twice what the capture holds, instead of
-    // B x parameters; larger ones are dropped after their norm and the clipped sum
-    // takes the product route.
+    // cheaper than the ghost norm (empty otherwise): see layer_norms.
     std::vector<std::vector<torch::Tensor>> materialized(pm.layers.size());
     torch::Tensor sq_norms;
     {
       PhaseScope scope(clock, "norms");
-      std::vector<torch::Tensor> per_layer;
-      for (std::size_t l = 0; l < pm.layers.size(); ++l) {
-        auto& layer = *pm.layers[l];
-        const auto& rule = rule_for(layer.kind());
-        const auto& pair = capture.pair(l);
-        if (rule.materializing_is_cheaper(layer, pair.activation, pair.output_grad)) {
-          auto grads = rule.per_example_grads(layer, pair.activation, pair.output_grad);
-          std::vector<torch::Tensor> sq;
-          std::int64_t grad_elements = 0;
-          for (const auto& g : grads) {
-            sq.push_back(per_example_sq_norm(g));
-            grad_elements += g.numel();
-          }
-          per_layer.push_back(torch::stack(sq, 1));
-          if (grad_elements <= pair.activation.numel() + pair.output_grad.numel()) {
-            materialized[l] = std::move(grads);
-            capture.release(l);
-          }
-        } else {
-          per_layer.push_back(rule.per_example_sq_norms(layer, pair.activation, pair.output_grad));
-        }
-      }
-      sq_norms = torch::cat(per_layer, 1);
+      sq_norms = layer_norms(capture, materialized);
     }
     ClipFactors clip;
     {
@@ -87,12 +67,15 @@ class GhostEngine final : public GradientEngine {
           materialized[l].clear();
         } else {
           // Both rows zeroed: an excluded example's activation may be inf where
-          // its output gradient is 0, and 0 * inf is NaN.
+          // its output gradient is 0, and 0 * inf is NaN. With views, each
+          // example's factors and exclusion repeat over its rows: the weighted
+          // sum over rows is then the weighted sum of the examples' gradients.
           const auto& pair = capture.pair(l);
+          const auto rows = repeat_rows(clip, context_.views);
           grads = rule_for(pm.layers[l]->kind())
-                      .weighted_grad_sum(*pm.layers[l], zero_excluded(pair.activation, clip),
-                                         zero_excluded(pair.output_grad, clip),
-                                         factors.narrow(1, first, count));
+                      .weighted_grad_sum(*pm.layers[l], zero_excluded(pair.activation, rows),
+                                         zero_excluded(pair.output_grad, rows),
+                                         rows.factors.narrow(1, first, count));
         }
         for (std::int64_t k = 0; k < count; ++k) {
           sums[static_cast<std::size_t>(first + k)].add_(grads[static_cast<std::size_t>(k)]);
@@ -104,6 +87,43 @@ class GhostEngine final : public GradientEngine {
   }
 
  private:
+  // (B, P) squared norms. Where a layer's gradients are formed (the cost rule,
+  // or K views) the norms come from them, and the clipped sum reuses them
+  // instead of a second weight-gradient product when they are no larger than the
+  // layer's captured (a, g), which is then released. So the engine never holds
+  // more than twice what the capture holds, instead of B x parameters; larger
+  // ones are dropped after their norm and the clipped sum takes the product route.
+  torch::Tensor layer_norms(ActivationCapture& capture,
+                            std::vector<std::vector<torch::Tensor>>& materialized) const {
+    const auto& pm = *context_.model;
+    std::vector<torch::Tensor> per_layer;
+    for (std::size_t l = 0; l < pm.layers.size(); ++l) {
+      auto& layer = *pm.layers[l];
+      const auto& rule = rule_for(layer.kind());
+      const auto& pair = capture.pair(l);
+      // With K views the Gram form would grow with (K T)^2: every layer's norm
+      // then comes from its per-example (per-group) gradient.
+      if (context_.views == 1 &&
+          !rule.materializing_is_cheaper(layer, pair.activation, pair.output_grad)) {
+        per_layer.push_back(rule.per_example_sq_norms(layer, pair.activation, pair.output_grad));
+        continue;
+      }
+      auto grads = rule.per_group_grads(layer, pair.activation, pair.output_grad, context_.views);
+      std::vector<torch::Tensor> sq;
+      std::int64_t grad_elements = 0;
+      for (const auto& g : grads) {
+        sq.push_back(per_example_sq_norm(g));
+        grad_elements += g.numel();
+      }
+      per_layer.push_back(torch::stack(sq, 1));
+      if (grad_elements <= pair.activation.numel() + pair.output_grad.numel()) {
+        materialized[l] = std::move(grads);
+        capture.release(l);
+      }
+    }
+    return torch::cat(per_layer, 1);
+  }
+
   EngineContext context_;
 };
 

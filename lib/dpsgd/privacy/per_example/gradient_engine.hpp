@@ -21,6 +21,7 @@
 #include "dpsgd/models/objectives/objective.hpp"
 #include "dpsgd/privacy/clipping/clipper.hpp"
 #include "dpsgd/privacy/private_model.hpp"
+#include "dpsgd/util/autocast.hpp"
 #include "dpsgd/util/phase_clock.hpp"
 
 namespace dpsgd::privacy {
@@ -42,6 +43,9 @@ class GradientEngine {
   [[nodiscard]] virtual std::string name() const = 0;
   /// Adds the clipped per-example gradients of (x, y) to `sums` (one per
   /// PrivateModel parameter, same shape) and returns per-example statistics.
+  /// With EngineContext::views = K > 1, rows i K .. i K + K - 1 of (x, y) are
+  /// the K views of example i: its gradient is the mean of theirs, clipped once,
+  /// and the statistics have one entry per example.
   virtual ChunkStats accumulate(const torch::Tensor& x, const torch::Tensor& y,
                                 std::vector<torch::Tensor>& sums, PhaseClock* clock) = 0;
 };
@@ -50,6 +54,10 @@ struct EngineContext {
   const PrivateModel* model = nullptr;
   const models::Objective* objective = nullptr;
   const Clipper* clipper = nullptr;
+  /// Augmentation multiplicity: consecutive rows per example (see accumulate).
+  std::int64_t views = 1;
+  /// kBf16: forward passes under autocast; per-example work stays float32.
+  util::Precision precision = util::Precision::kFloat32;
 };
 
 std::unique_ptr<GradientEngine> make_loop_engine(const EngineContext& context);

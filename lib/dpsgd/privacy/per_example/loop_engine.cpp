@@ -1,6 +1,7 @@
 // The exact per-example loop: one forward and one backward per example with
 // plain autograd, no taps. Slow and obviously right; every other engine is
-// tested against it.
+// tested against it. With K views per example, one forward/backward of the
+// example's K views and the mean of their losses.
 #include "dpsgd/privacy/per_example/clip_whole_gradient.hpp"
 #include "dpsgd/privacy/per_example/gradient_engine.hpp"
 
@@ -15,22 +16,28 @@ class LoopEngine final : public GradientEngine {
   ChunkStats accumulate(const torch::Tensor& x, const torch::Tensor& y,
                         std::vector<torch::Tensor>& sums, PhaseClock* clock) override {
     const auto& pm = *context_.model;
-    const std::int64_t batch = x.size(0);
+    const std::int64_t views = context_.views;
+    const std::int64_t batch = x.size(0) / views;
     std::vector<torch::Tensor> losses;
     std::vector<torch::Tensor> scores;
     std::vector<torch::Tensor> all_sq;
     std::vector<torch::Tensor> all_factors;
     for (std::int64_t i = 0; i < batch; ++i) {
-      const auto xi = x.narrow(0, i, 1);
-      const auto yi = y.narrow(0, i, 1);
+      // Example i: its K views (one row without augmentation multiplicity),
+      // whose mean loss is the example's loss.
+      const auto xi = x.narrow(0, i * views, views);
+      const auto yi = y.narrow(0, i * views, views);
       std::vector<torch::Tensor> grads;
       {
         PhaseScope scope(clock, "forward");
-        const auto out = pm.model->forward(xi);
-        const auto loss = context_.objective->per_example_loss(out, yi);
+        torch::Tensor loss;
         {
+          util::AutocastScope autocast(context_.precision, x.device());
+          const auto out = pm.model->forward(xi);
+          loss = context_.objective->per_example_loss(out, yi).mean(0, /*keepdim=*/true);
           torch::NoGradGuard no_grad;
-          scores.push_back(context_.objective->per_example_score(out.detach(), yi));
+          scores.push_back(
+              context_.objective->per_example_score(out.detach(), yi).mean(0, /*keepdim=*/true));
         }
         losses.push_back(loss.detach());
         PhaseScope back(clock, "backward");

@@ -1,7 +1,9 @@
 // Materialised per-example gradients (Goodfellow 2015; Opacus' grad samplers):
 // each layer's per-example gradients are built from its (a, g) as tensors of
 // shape (B, *param), then normed, scaled and summed. Memory grows with
-// B x parameters; it is the engine for methods that touch coordinates.
+// B x parameters; it is the engine for methods that touch coordinates. With
+// augmentation multiplicity each example's gradient is its views' sum (the rows
+// carry 1/K), formed per layer by the rule's group product.
 #include <stdexcept>
 
 #include "dpsgd/privacy/per_example/finite_examples.hpp"
@@ -31,7 +33,8 @@ class MaterializeEngine final : public GradientEngine {
       for (std::size_t l = 0; l < pm.layers.size(); ++l) {
         const auto& pair = capture.pair(l);
         for (auto& g : rule_for(pm.layers[l]->kind())
-                           .per_example_grads(*pm.layers[l], pair.activation, pair.output_grad)) {
+                           .per_group_grads(*pm.layers[l], pair.activation, pair.output_grad,
+                                            context_.views)) {
           apply_coordinate_mask(*context_.clipper, grads.size(), g);
           sq.push_back(per_example_sq_norm(g));
           grads.push_back(std::move(g));

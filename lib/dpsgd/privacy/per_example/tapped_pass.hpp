@@ -11,7 +11,13 @@ struct TappedPassResult {
   torch::Tensor scores;  ///< (B)
 };
 
-/// Runs forward and backward; afterwards capture.pair(l) holds every layer's (a, g).
+/// (B): the mean of each group of `views` consecutive rows of (B K) values.
+torch::Tensor group_mean(const torch::Tensor& rows, std::int64_t views);
+
+/// One forward (under the context's autocast) and one backward of the summed
+/// per-row losses (divided by the views per example) with the capture installed;
+/// losses and scores per example (group means with views). Afterwards
+/// capture.pair(l) holds every layer's (a, g).
 TappedPassResult tapped_pass(const EngineContext& context, ActivationCapture& capture,
                              const torch::Tensor& x, const torch::Tensor& y, PhaseClock* clock);
 
