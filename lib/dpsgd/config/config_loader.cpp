@@ -56,10 +56,16 @@ void check_head(const ExperimentConfig& c, const std::string& file) {
                     "so there is no per-example mean over views); set one of them off");
   }
   if (c.head.method == HeadMethod::kDpSgd) return;
-  if (c.model.name != "linear") {
+  if (c.train.ema_decay > 0.0 || c.train.precision != util::Precision::kFloat32 ||
+      c.train.augment_multiplicity > 1 || c.train.augment_crop_padding > 0) {
+    throw UserError(file +
+                    ": train.ema, train.precision and data.augment.multiplicity/crop_padding "
+                    "apply to DP-SGD training only; remove them with head.method dp_ls or dp_fc");
+  }
+  if (c.model.name != "linear" && c.model.name != "logistic_regression") {
     throw UserError(file + ": model.name: '" + c.model.name +
                     "' is invalid with head.method dp_ls or dp_fc: they fit a linear model; set "
-                    "model.name: linear");
+                    "model.name: linear (or logistic_regression)");
   }
   if (c.privacy.enabled && c.privacy.max_epsilon) {
     throw UserError(file +

@@ -73,6 +73,24 @@ void read_hidden(Section& model, std::vector<std::int64_t>& hidden) {
   hidden = std::move(widths);
 }
 
+// Keys a model does not read are an error, not silently ignored (as data keys).
+void check_applies(Section& model, const std::string& name) {
+  const auto wrn = name == "wide_resnet";
+  const auto resnet = wrn || name == "resnet20";
+  const std::vector<std::pair<const char*, bool>> keys = {{"depth", wrn},
+                                                          {"width", wrn},
+                                                          {"weight_standardisation", resnet},
+                                                          {"hidden", name == "mlp"}};
+  for (const auto& [key, applies] : keys) {
+    if (model.has(key) && !applies) {
+      model.fail(model.key(key), render(model.get(key)),
+                 std::string("no value: it does not apply to model.name '") + name +
+                     "' (depth, width: wide_resnet; weight_standardisation: wide_resnet, "
+                     "resnet20; hidden: mlp)");
+    }
+  }
+}
+
 }  // namespace
 
 void read_model_section(Section& top, ExperimentConfig& c) {
@@ -85,6 +103,7 @@ void read_model_section(Section& top, ExperimentConfig& c) {
                  "an integer >= 1 dividing every normalised layer's channels "
                  "(model.base_filters for the U-Nets, 16 for wide_resnet and resnet20)");
   check_norm_groups(model, c.model);
+  check_applies(model, c.model.name);
   read_depth(model, o.depth);
   model.read_int("width", o.width, 1, kMaxWidth, "an integer in [1, 64]");
   model.read("weight_standardisation", o.weight_standardisation, "true or false");

@@ -94,9 +94,10 @@ class EngineRun {
       dp_ = build_dp_gradient(c, *model_, objective_,
                               {name_, c.privacy.noise_multipliers.front(), train_size}, device);
       if (c.train.augment_multiplicity > 1) {
-        dp_->set_view_maker([this](const torch::Tensor& x, const torch::Tensor& y) {
-          return data::make_views(x, y, view_options(), view_rng_);
-        });
+        dp_->set_view_maker(
+            [this](const torch::Tensor& x, const torch::Tensor& y, std::int64_t /*first*/) {
+              return data::make_views(x, y, view_options(), view_rng_);
+            });
       }
     }
     torch::NoGradGuard no_grad;

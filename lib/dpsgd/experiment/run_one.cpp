@@ -107,6 +107,8 @@ json run_one(const config::ExperimentConfig& c, const RunPlan& plan, const Loade
   if (result.status == train::RunStatus::kCompleted ||
       result.status == train::RunStatus::kBudgetExhausted) {
     util::save_tensor_dict(model_path(run_dir), train::model_tensors(*parts.model));
+    if (!result.ema_model.empty())
+      util::save_tensor_dict(model_ema_path(run_dir), result.ema_model);
   }
   util::write_file_atomically(summary_path(run_dir), dump_json(summary));
   return summary;

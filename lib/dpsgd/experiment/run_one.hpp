@@ -51,6 +51,10 @@ inline std::filesystem::path checkpoint_path(const std::filesystem::path& run_di
 inline std::filesystem::path model_path(const std::filesystem::path& run_dir) {
   return run_dir / "model.pt";
 }
+/// The weight average's state dict (train.ema), next to model.pt.
+inline std::filesystem::path model_ema_path(const std::filesystem::path& run_dir) {
+  return run_dir / "model_ema.pt";
+}
 inline std::filesystem::path summary_path(const std::filesystem::path& run_dir) {
   return run_dir / "summary.json";
 }

@@ -142,7 +142,7 @@ std::vector<ChunkStats> DpGradient::accumulate(const torch::Tensor& x, const tor
     auto xc = x.narrow(0, start, n);
     auto yc = y.narrow(0, start, n);
     // The views are made per chunk, so memory follows the physical batch.
-    if (options_.views > 1) std::tie(xc, yc) = view_maker_(xc, yc);
+    if (options_.views > 1) std::tie(xc, yc) = view_maker_(xc, yc, start);
     parts.push_back(engine_->accumulate(xc, yc, sums, clock));
   }
   return parts;

@@ -75,9 +75,11 @@ struct DpGradientOptions {
 };
 
 /// Makes the K views of a chunk: (x, y) of B examples in, (B K)-row (x, y) out,
-/// example i's views in rows i K .. i K + K - 1.
-using ViewMaker = std::function<std::pair<torch::Tensor, torch::Tensor>(const torch::Tensor&,
-                                                                        const torch::Tensor&)>;
+/// example i's views in rows i K .. i K + K - 1. `first` is the chunk's first
+/// example's index in the batch handed to compute(), so that a view's random
+/// transformation can depend on its place in the batch alone, not on the chunking.
+using ViewMaker = std::function<std::pair<torch::Tensor, torch::Tensor>(
+    const torch::Tensor& x, const torch::Tensor& y, std::int64_t first)>;
 
 /// What one step saw (sums over the drawn batch; nothing here is privatised:
 /// it is for the researcher's logs, like Opacus' training loss).

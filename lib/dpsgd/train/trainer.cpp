@@ -111,17 +111,8 @@ class EpochLoop {
             util::stream_seed(options.seed, util::SeedStream::kAugmentation))),
         score_name_(parts.objective->score_name()),
         progress_(run_id, options.log_every_s) {
-    if (options.ema_decay > 0.0) {
-      average_ =
-          std::make_unique<WeightAverage>(*parts.model, options.ema_decay, options.ema_warmup);
-    }
     if (parts_.dp) {
       parts_.dp->check_sampler(*sampler_);
-      if (options.augment_multiplicity > 1) {
-        parts_.dp->set_view_maker([this](const torch::Tensor& x, const torch::Tensor& y) {
-          return data::make_views(x, y, view_options(), augment_rng_);
-        });
-      }
       if (distributed()) {
         parts_.dp->set_reduction(std::make_shared<distributed::ProcessSum>(comm()));
       }
@@ -130,6 +121,20 @@ class EpochLoop {
     // Every process starts from the leader's model (also after a resume: the
     // processes read one checkpoint, and this makes any difference impossible).
     if (distributed()) broadcast_model(comm(), *parts_.model);
+    // After the broadcast, so every process averages from the same weights.
+    if (options.ema_decay > 0.0) {
+      average_ =
+          std::make_unique<WeightAverage>(*parts.model, options.ema_decay, options.ema_warmup);
+      if (control_.resume_from != nullptr) average_->load_state(control_.resume_from->child("ema"));
+    }
+    // Last: nothing after it can throw, so the destructor that unbinds it runs.
+    if (parts_.dp && options.augment_multiplicity > 1) {
+      parts_.dp->set_view_maker([this](const torch::Tensor& x, const torch::Tensor& y,
+                                       std::int64_t first) {
+        const std::int64_t k = options_.augment_multiplicity;
+        return data::apply_views(x, y, step_views_.slice(first * k, x.size(0) * k), view_options());
+      });
+    }
   }
 
   ~EpochLoop() {
@@ -242,14 +247,13 @@ class EpochLoop {
     const auto idx = sampler_->next().to(device_);
     auto x = parts_.train.inputs.index_select(0, idx);
     auto y = parts_.train.targets.index_select(0, idx);
-    if (options_.augment_multiplicity == 1 && options_.augment_crop_padding > 0) {
-      // One view per example: crop (and flip) the drawn batch here. With K > 1
-      // the views are made per chunk by the private step (or in gradient_step).
-      if (x.size(0) > 0) std::tie(x, y) = data::make_views(x, y, view_options(), augment_rng_);
-    } else if (options_.augment_hflip && options_.augment_multiplicity == 1) {
-      const auto* shared = dynamic_cast<const distributed::SharedBatchSampler*>(sampler_.get());
-      const auto begin = shared != nullptr ? shared->last_share_begin() : 0;
-      const auto whole = shared != nullptr ? shared->last_batch_size() : x.size(0);
+    const auto* shared = dynamic_cast<const distributed::SharedBatchSampler*>(sampler_.get());
+    const auto begin = shared != nullptr ? shared->last_share_begin() : 0;
+    const auto whole = shared != nullptr ? shared->last_batch_size() : x.size(0);
+    if (views_active()) {
+      draw_step_views(begin, whole, x.size(0));
+      if (options_.augment_multiplicity == 1) std::tie(x, y) = apply_step_views(x, y);
+    } else if (options_.augment_hflip) {
       if (whole > 0) std::tie(x, y) = flip(x, y, augment_rng_, begin, whole);
     }
     phases_.add("sampling", phase.seconds());
@@ -291,6 +295,31 @@ class EpochLoop {
     return out;
   }
 
+  // Crops or K > 1: the views are drawn per step (draw_step_views); with only
+  // flips and K = 1, the per-example flip() above (the earlier runs' stream).
+  [[nodiscard]] bool views_active() const {
+    return options_.augment_multiplicity > 1 || options_.augment_crop_padding > 0;
+  }
+
+  // The transformations of the whole batch's views (every process draws them
+  // all, as flip() does, and keeps its share's), so a view's crop and flip
+  // depend on its place in the batch, not on the chunks or the processes.
+  void draw_step_views(std::int64_t share_begin, std::int64_t whole, std::int64_t share) {
+    const std::int64_t k = options_.augment_multiplicity;
+    if (whole == 0) {
+      step_views_ = data::draw_view_transforms(0, view_options(), augment_rng_);
+      return;
+    }
+    step_views_ = data::draw_view_transforms(whole * k, view_options(), augment_rng_)
+                      .slice(share_begin * k, share * k);
+  }
+
+  std::pair<torch::Tensor, torch::Tensor> apply_step_views(const torch::Tensor& x,
+                                                           const torch::Tensor& y) const {
+    if (x.size(0) == 0) return {x, y};
+    return data::apply_views(x, y, step_views_, view_options());
+  }
+
   [[nodiscard]] data::ViewOptions view_options() const {
     return {options_.augment_multiplicity, options_.augment_crop_padding, options_.augment_hflip};
   }
@@ -303,7 +332,7 @@ class EpochLoop {
       return nonprivate_gradient(*parts_.model, *parts_.objective, x, y,
                                  options_.physical_batch_size, nullptr, options_.precision);
     }
-    const auto [xv, yv] = data::make_views(x, y, view_options(), augment_rng_);
+    const auto [xv, yv] = apply_step_views(x, y);
     auto sums = nonprivate_gradient(*parts_.model, *parts_.objective, xv, yv,
                                     options_.physical_batch_size * k, nullptr, options_.precision);
     sums.loss_sum /= static_cast<double>(k);
@@ -441,13 +470,17 @@ class EpochLoop {
   util::StateMap state() const;
   void load_state(const util::StateMap& state);
 
-  TrainResult result() const {
+  TrainResult result() {
     TrainResult r;
     r.final_test = json::object();
     r.final_test_ema = json::object();
     for (const auto& row : log_.document()["evaluations"]) {
       if (row.value("split", "") == "test") r.final_test = row;
       if (row.value("split", "") == "test_ema") r.final_test_ema = row;
+    }
+    if (average_) {
+      WeightAverage::Swap swap(*average_);
+      for (const auto& [name, t] : model_tensors(*parts_.model)) r.ema_model[name] = t.clone();
     }
     r.epsilon = epsilon_;
     r.steps = step_;
@@ -466,6 +499,7 @@ class EpochLoop {
   std::unique_ptr<data::BatchSampler> sampler_;
   at::Generator augment_rng_;
   std::unique_ptr<WeightAverage> average_;  ///< train.ema; null: off
+  data::ViewTransforms step_views_;         ///< this step's views (this process's share)
   std::string score_name_;
   Progress progress_;
   PhaseTotals phases_;
@@ -524,7 +558,6 @@ void EpochLoop::load_state(const util::StateMap& s) {
   augment_rng_.set_state(s.child("augmentation").tensor("generator"));
   load_global_generator_state(s.child("torch"), device_);
   if (parts_.dp) parts_.dp->load_state(s.child("dp"));
-  if (average_) average_->load_state(s.child("ema"));
 }
 
 }  // namespace

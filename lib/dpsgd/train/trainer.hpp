@@ -15,6 +15,7 @@
 // on several processes, with the same result up to summation order.
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -81,6 +82,8 @@ struct TrainResult {
   nlohmann::json final_test;  ///< {"loss": ..., "<score>": ...}
   /// train.ema: the same for the averaged weights (empty object without EMA).
   nlohmann::json final_test_ema;
+  /// train.ema: the averaged weights by state-dict name (empty without EMA), for model_ema.pt.
+  std::map<std::string, torch::Tensor> ema_model;
   double epsilon = 0.0;
   std::int64_t steps = 0;
   double total_time_s = 0.0;

@@ -30,8 +30,9 @@ void WeightAverage::update() {
 
 WeightAverage::Swap::Swap(WeightAverage& average) : average_(average) {
   torch::NoGradGuard no_grad;
+  // Every copy first: if one fails (memory), the model is still all raw.
+  for (const auto& p : average_.params_) raw_.push_back(p.detach().clone());
   for (std::size_t k = 0; k < average_.params_.size(); ++k) {
-    raw_.push_back(average_.params_[k].detach().clone());
     average_.params_[k].copy_(average_.averages_[k]);
   }
 }

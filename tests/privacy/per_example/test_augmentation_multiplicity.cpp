@@ -139,7 +139,7 @@ TEST_CASE("augmentation multiplicity: at sigma 0 the private step is the mean-of
   const auto x = torch::randn({batch, 2, 5, 5}, torch::kFloat64);
   const auto y = torch::randint(0, kClasses, {batch}, torch::kInt64);
   // Fixed views: example i's view k is x_i shifted by k (any per-example map will do).
-  const auto make = [](const torch::Tensor& xs, const torch::Tensor& ys) {
+  const auto make = [](const torch::Tensor& xs, const torch::Tensor& ys, std::int64_t /*first*/) {
     std::vector<torch::Tensor> rows;
     for (std::int64_t i = 0; i < xs.size(0); ++i) {
       for (std::int64_t k = 0; k < kViews; ++k)
@@ -155,7 +155,7 @@ TEST_CASE("augmentation multiplicity: at sigma 0 the private step is the mean-of
   dp->set_view_maker(make);
   const auto stats = dp->compute(x, y);
   CHECK(stats.batch_size == batch);
-  const auto [views, labels] = make(x, y);
+  const auto [views, labels] = make(x, y, 0);
   const auto ref = reference_sum(*net, views, labels, 1e6);
   const auto params = net->parameters();
   for (std::size_t k = 0; k < params.size(); ++k) {

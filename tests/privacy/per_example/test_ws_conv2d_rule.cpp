@@ -71,6 +71,9 @@ TEST_CASE("WsConv2d: per-example rules and engines equal the loop in float64", "
       {4, 6, 3, 2, 1, 2, 3, false, 3, 7},  // stride 2, two groups, no bias, odd side
       {2, 4, 1, 2, 0, 1, 4, true, 5, 5},   // the 1x1 shortcut (fan-in 2)
       {3, 2, 3, 1, 0, 1, 1, true, 1, 4},   // batch 1, no padding
+      // T^2 < p d: the ghost engine takes the Gram (ghost-norm) route for these.
+      {8, 8, 3, 1, 1, 1, 4, true, 3, 4},   // T = 16: 256 < 8 x 72
+      {8, 8, 3, 2, 1, 2, 2, false, 4, 5},  // two groups, T = 9: 81 < 4 x 36
   };
   for (const auto& c : cases) {
     models::Conv2dOptions o;
@@ -139,4 +142,29 @@ TEST_CASE("WsConv2d: the ghost norm is exact when the standardisation is nearly 
   const auto sq = rule.per_example_sq_norms(*conv, a, g);
   require_close(sq.select(1, 0), privacy::per_example_sq_norm(grads[0]), 1e-9);
   require_close(sq.select(1, 1), privacy::per_example_sq_norm(grads[1]), 1e-9);
+}
+
+TEST_CASE("WsConv2d: the ghost norm stays accurate in float32 on offset-dominated inputs",
+          "[engines]") {
+  // Inputs 100 +- 0.1 (as after a ReLU or a large GroupNorm shift): |G|^2 and
+  // (1.G)^2 / n agree to 6 digits, so subtracting them in float32 would leave
+  // rounding noise, or a negative norm that clips nothing. The rule must match
+  // the float64 per-example gradients' norms to float32 precision instead.
+  torch::manual_seed(23);
+  models::Conv2dOptions o;
+  o.in_channels = 8;
+  o.out_channels = 8;
+  o.bias = false;
+  models::WsConv2d conv(o);
+  const auto a = 100.0 + 0.1 * torch::randn({4, 8, 4, 4});
+  const auto g = torch::randn({4, 8, 2, 2});
+  REQUIRE_FALSE(
+      privacy::rule_for(models::LayerKind::kWsConv2d).materializing_is_cheaper(*conv, a, g));
+  const auto& rule = privacy::rule_for(models::LayerKind::kWsConv2d);
+  const auto ghost = rule.per_example_sq_norms(*conv, a, g).select(1, 0).to(torch::kFloat64);
+  conv->to(torch::kFloat64);
+  const auto exact = privacy::per_example_sq_norm(
+      rule.per_example_grads(*conv, a.to(torch::kFloat64), g.to(torch::kFloat64))[0]);
+  INFO("ghost " << ghost << " exact " << exact);
+  CHECK(((ghost - exact).abs() / exact).max().item<double>() < 1e-3);
 }

@@ -32,28 +32,41 @@ torch::Tensor take(const torch::Tensor& t, const torch::Tensor& rows, const torc
 
 }  // namespace
 
-std::pair<torch::Tensor, torch::Tensor> make_views(const torch::Tensor& x, const torch::Tensor& y,
-                                                   const ViewOptions& options, at::Generator& rng) {
+ViewTransforms ViewTransforms::slice(std::int64_t first, std::int64_t count) const {
+  return {dy.narrow(0, first, count), dx.narrow(0, first, count), flip.narrow(0, first, count)};
+}
+
+ViewTransforms draw_view_transforms(std::int64_t n, const ViewOptions& options,
+                                    at::Generator& rng) {
+  const std::int64_t p = options.crop_padding;
+  const auto cpu = torch::TensorOptions().dtype(torch::kLong);
+  ViewTransforms t;
+  t.dy = torch::randint(0, 2 * p + 1, {n}, rng, cpu);
+  t.dx = torch::randint(0, 2 * p + 1, {n}, rng, cpu);
+  t.flip = options.hflip ? torch::rand({n}, rng, torch::kFloat32).lt(0.5)
+                         : torch::zeros({n}, torch::kBool);
+  return t;
+}
+
+std::pair<torch::Tensor, torch::Tensor> apply_views(const torch::Tensor& x, const torch::Tensor& y,
+                                                    const ViewTransforms& transforms,
+                                                    const ViewOptions& options) {
   const std::int64_t k = options.views;
   const std::int64_t p = options.crop_padding;
   const std::int64_t h = x.size(-2);
   const std::int64_t w = x.size(-1);
-  if (k < 1) throw std::invalid_argument("make_views: views must be >= 1");
+  if (k < 1) throw std::invalid_argument("apply_views: views must be >= 1");
   if (p < 0 || p >= h || p >= w) {
-    throw std::invalid_argument("make_views: crop padding " + std::to_string(p) +
+    throw std::invalid_argument("apply_views: crop padding " + std::to_string(p) +
                                 " must be in [0, image side) for reflection");
   }
-  const std::int64_t n = x.size(0) * k;
-  const auto cpu = torch::TensorOptions().dtype(torch::kLong);
-  // Drawn on the CPU generator for every view at once, whatever the device.
-  const auto dy = torch::randint(0, 2 * p + 1, {n}, rng, cpu);
-  const auto dx = torch::randint(0, 2 * p + 1, {n}, rng, cpu);
-  auto rows = reflected_index(dy, h, p);
-  auto cols = reflected_index(dx, w, p);
-  if (options.hflip) {
-    const auto flip = torch::rand({n}, rng, torch::kFloat32).lt(0.5).unsqueeze(1);
-    cols = torch::where(flip, (w - 1) - cols, cols);
+  if (transforms.size() != x.size(0) * k) {
+    throw std::invalid_argument("apply_views: " + std::to_string(transforms.size()) +
+                                " transformations for " + std::to_string(x.size(0) * k) + " views");
   }
+  auto rows = reflected_index(transforms.dy, h, p);
+  auto cols = reflected_index(transforms.dx, w, p);
+  cols = torch::where(transforms.flip.unsqueeze(1), (w - 1) - cols, cols);
   rows = rows.to(x.device());
   cols = cols.to(x.device());
   const auto xs = k == 1 ? x : x.repeat_interleave(k, 0);
@@ -61,6 +74,11 @@ std::pair<torch::Tensor, torch::Tensor> make_views(const torch::Tensor& x, const
   auto xv = take(xs, rows, cols);
   if (ys.dim() < 3) return {xv, ys};  // class labels do not move
   return {xv, take(ys, rows, cols)};
+}
+
+std::pair<torch::Tensor, torch::Tensor> make_views(const torch::Tensor& x, const torch::Tensor& y,
+                                                   const ViewOptions& options, at::Generator& rng) {
+  return apply_views(x, y, draw_view_transforms(x.size(0) * options.views, options, rng), options);
 }
 
 }  // namespace dpsgd::data

@@ -22,11 +22,33 @@ struct ViewOptions {
   bool hflip = false;             ///< each view flipped left-right with probability 1/2
 };
 
+/// The random part of n views: each view's crop offsets (dy, dx in [0, 2p]) and
+/// flip, on the CPU. Drawn for a whole batch at once, so a view's transformation
+/// depends on its place in the batch only, not on how the batch is split into
+/// chunks or across processes.
+struct ViewTransforms {
+  torch::Tensor dy;    ///< int64 (n)
+  torch::Tensor dx;    ///< int64 (n)
+  torch::Tensor flip;  ///< bool (n); all false without hflip
+
+  [[nodiscard]] std::int64_t size() const { return dy.defined() ? dy.size(0) : 0; }
+  /// Views [first, first + count).
+  [[nodiscard]] ViewTransforms slice(std::int64_t first, std::int64_t count) const;
+};
+
+/// n views' transformations from `rng` (a CPU generator): offsets, then coins.
+ViewTransforms draw_view_transforms(std::int64_t n, const ViewOptions& options, at::Generator& rng);
+
 /// x (B, C, H, W) and y (B) class labels or (B, H, W) per-pixel labels in;
 /// (B K)-row views out, example i's in rows i K .. i K + K - 1 (labels
-/// repeated, masks cropped and flipped with their image). The offsets and coins
-/// come from `rng` (a CPU generator), drawn for all views at once. Throws
-/// std::invalid_argument when p >= H or p >= W (reflection needs p < size).
+/// repeated, masks cropped and flipped with their image), row r transformed by
+/// transforms[r] (which must hold B K views). Throws std::invalid_argument when
+/// p >= H or p >= W (reflection needs p < size) or the counts disagree.
+std::pair<torch::Tensor, torch::Tensor> apply_views(const torch::Tensor& x, const torch::Tensor& y,
+                                                    const ViewTransforms& transforms,
+                                                    const ViewOptions& options);
+
+/// draw_view_transforms for x's B K views, then apply_views.
 std::pair<torch::Tensor, torch::Tensor> make_views(const torch::Tensor& x, const torch::Tensor& y,
                                                    const ViewOptions& options, at::Generator& rng);
 

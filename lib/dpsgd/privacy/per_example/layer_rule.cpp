@@ -54,15 +54,6 @@ std::vector<torch::Tensor> LayerRule::per_group_grads(models::TappedLayer& layer
   return grads;
 }
 
-torch::Tensor LayerRule::per_group_sq_norms(models::TappedLayer& layer, const torch::Tensor& a,
-                                            const torch::Tensor& g, std::int64_t views) const {
-  if (views == 1) return per_example_sq_norms(layer, a, g);
-  std::vector<torch::Tensor> sq;
-  for (const auto& grad : per_group_grads(layer, a, g, views))
-    sq.push_back(per_example_sq_norm(grad));
-  return torch::stack(sq, 1);
-}
-
 torch::Tensor per_example_sq_norm(const torch::Tensor& grads) {
   return grads.flatten(1).pow(2).sum(1);
 }

@@ -57,18 +57,13 @@ class LayerRule {
   /// consecutive rows, the views of one example, whose gradient is the sum of
   /// its rows' (the output gradients already carry the 1/K of the mean). One
   /// (B, *param.shape) tensor per parameter, B = rows / views. Default: the
-  /// rows' per-example gradients, summed per group; exact for every rule.
+  /// rows' per-example gradients, summed per group; exact for every rule. The
+  /// ghost engine takes K > 1 norms from these, and needs no group form of the
+  /// weighted sum: weights repeated over each group's rows give the same sum.
   [[nodiscard]] virtual std::vector<torch::Tensor> per_group_grads(models::TappedLayer& layer,
                                                                    const torch::Tensor& a,
                                                                    const torch::Tensor& g,
                                                                    std::int64_t views) const;
-  /// (B, P): squared norms of the groups' gradients. Default: the ghost norms
-  /// for views == 1, else the norms of per_group_grads. The weighted sum needs no
-  /// group form: weights repeated over each group's rows give the same sum.
-  [[nodiscard]] virtual torch::Tensor per_group_sq_norms(models::TappedLayer& layer,
-                                                         const torch::Tensor& a,
-                                                         const torch::Tensor& g,
-                                                         std::int64_t views) const;
 };
 
 /// The rule for a layer kind (one per models::LayerKind).

@@ -30,9 +30,11 @@ class MicrobatchEngine final : public GradientEngine {
     torch::Tensor scores;
     {
       PhaseScope scope(clock, "forward");
-      const auto out = pm.model->forward(x);
-      const auto loss = context_.objective->per_example_loss(out, y);
+      torch::Tensor loss;
       {
+        util::AutocastScope autocast(context_.precision, x.device());
+        const auto out = pm.model->forward(x);
+        loss = context_.objective->per_example_loss(out, y);
         torch::NoGradGuard no_grad;
         scores = context_.objective->per_example_score(out.detach(), y);
       }

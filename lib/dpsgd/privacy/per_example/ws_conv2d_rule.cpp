@@ -71,6 +71,16 @@ bool WsConv2dRule::materializing_is_cheaper(models::TappedLayer& layer, const to
   return conv2d_materializing_is_cheaper(conv.options(), conv.weight, g);
 }
 
+// The ghost form in a numerically safe order. |G_o|^2 - (1.G_o)^2 / n cancels
+// catastrophically in float32 when the patches share a large offset (ReLU
+// outputs, a large GroupNorm shift): instead the Gram matrix is formed from
+// patches centred on their own mean, whose product with g_o is G_o - mean(G_o)
+// exactly. The w_hat term is at most that (Cauchy-Schwarz, w_hat . 1 = 0), and
+// where it removes more than half of it, the rounding of the difference could
+// exceed float32's guarantee: the layer's norms are then taken from its
+// per-example gradients instead (exact, only dearer). An underestimated norm
+// would clip too little and break the sensitivity bound, so neither route
+// tolerates a cancellation.
 torch::Tensor WsConv2dRule::per_example_sq_norms(models::TappedLayer& layer, const torch::Tensor& a,
                                                  const torch::Tensor& g) const {
   auto& conv = as_ws(layer);
@@ -78,25 +88,30 @@ torch::Tensor WsConv2dRule::per_example_sq_norms(models::TappedLayer& layer, con
   const auto s = standardisation(conv);
   const std::int64_t b = g.size(0);
   const auto n = static_cast<double>(s.w_hat.size(1));
-  const auto u = unfold_positions_by_group(  // B, G, T, d_g (patch order irrelevant here)
+  auto u = unfold_positions_by_group(  // B, G, T, d_g (patch order irrelevant here)
       a, PatchGeometry{o.kernel, o.stride, o.padding, o.dilation}, o.groups);
-  const auto gg = conv2d_grad_by_group(o, g);  // B, G, p_g, T
-  // |G_o|^2 per example and output channel: g_o^T (U U^T) g_o.
+  u = u - u.mean(-1, /*keepdim=*/true);
+  const auto gg = conv2d_grad_by_group(o, g);             // B, G, p_g, T
   const auto gram = torch::matmul(u, u.transpose(2, 3));  // B, G, T, T
-  const auto sq = (torch::matmul(gg, gram) * gg).sum(-1).reshape({b, -1});
-  // 1.G_o: the output gradient against each position's patch sum.
-  const auto ones_dot = torch::matmul(gg, u.sum(-1).unsqueeze(-1)).reshape({b, -1});
-  // w_hat_o.G_o: against the convolution's own output (without bias) at each position.
+  // |G_o - mean(G_o)|^2 per example and output channel: g_o^T (U_c U_c^T) g_o.
+  const auto centred_sq =
+      (torch::matmul(gg, gram) * gg).sum(-1).reshape({b, -1}).to(torch::kFloat64);
+  // w_hat_o.G_o: the output gradient against the convolution's own output
+  // (without bias) at each position.
   const auto y =
       torch::conv2d(a, s.kernel.to(a.scalar_type()), {}, {o.stride[0], o.stride[1]},
                     {o.padding[0], o.padding[1]}, {o.dilation[0], o.dilation[1]}, o.groups);
-  const auto w_dot = (gg * conv2d_grad_by_group(o, y)).sum(-1).reshape({b, -1});
-  const auto w_sq = s.w_hat.pow(2).sum(1).to(sq.scalar_type());  // O
-  const auto sigma_sq = s.sigma.squeeze(1).pow(2).to(sq.scalar_type());
-  const auto per_channel =
-      (sq - ones_dot.pow(2) / n - w_dot.pow(2) * (2.0 / n - w_sq / (n * n))) / sigma_sq;
-  // Rounding can leave a tiny negative where the projection removes almost all.
-  const auto weight_sq = per_channel.sum(1).clamp_min(0.0);
+  const auto w_dot = (gg * conv2d_grad_by_group(o, y)).sum(-1).reshape({b, -1}).to(torch::kFloat64);
+  const auto w_sq = s.w_hat.to(torch::kFloat64).pow(2).sum(1);  // O
+  const auto removed = w_dot.pow(2) * (2.0 / n - w_sq / (n * n));
+  if ((removed > 0.5 * centred_sq).any().item<bool>()) {
+    std::vector<torch::Tensor> sq;
+    for (const auto& grad : per_example_grads(layer, a, g)) sq.push_back(per_example_sq_norm(grad));
+    return torch::stack(sq, 1);
+  }
+  const auto sigma_sq = s.sigma.squeeze(1).to(torch::kFloat64).pow(2);
+  const auto per_channel = ((centred_sq - removed) / sigma_sq).clamp_min(0.0);
+  const auto weight_sq = per_channel.sum(1).to(g.scalar_type());
   if (!conv.bias.defined()) return weight_sq.unsqueeze(1);
   return torch::stack({weight_sq, g.sum({2, 3}).pow(2).sum(1)}, 1);
 }

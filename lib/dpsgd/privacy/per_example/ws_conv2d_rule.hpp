@@ -8,7 +8,8 @@
 //   J_o = (I - 1 1^T / n - w_hat_o w_hat_o^T / n) / sigma_o,
 // so for the gradient G_o w.r.t. w_hat_o (a Conv2d's, conv2d_rule.hpp)
 //   dL/dw_o = J_o G_o = (G_o - mean(G_o) - w_hat_o mean(w_hat_o * G_o)) / sigma_o.
-// Ghost norm: 1/sqrt(n) and w_hat_o / |w_hat_o| are orthonormal (w_hat_o has
+// Ghost norm (computed in a cancellation-free order, see the .cpp): 1/sqrt(n)
+// and w_hat_o / |w_hat_o| are orthonormal (w_hat_o has
 // mean 0), and with c = |w_hat_o|^2 / n,  J_o^2 sigma_o^2 = I - e1 e1^T - (2c - c^2) e2 e2^T:
 //   |J_o G_o|^2 = ( |G_o|^2 - (1.G_o)^2 / n - (w_hat_o.G_o)^2 (2/n - |w_hat_o|^2/n^2) ) /
 //   sigma_o^2,
