@@ -4,6 +4,7 @@
 # OpenCV, run the tests, then benchmark and train; logs and JSON go to $OUT and a
 # short table is printed last. Usage (device tool, carry [".debs"]):
 #   bash scripts/device-run.sh [quick|main|oct]
+# Every mode also benches WRN-16-4 (CIFAR shapes, batch 256) in float32 and bf16.
 # oct: U-Net / Nested U-Net benches at 224x224 and the OCT study at epsilon 8
 # (configs/oct_budget.yaml: 6 runs of 100 epochs); the PNG data is read by the
 # project's own PNG reader (this build has no OpenCV).
@@ -48,6 +49,14 @@ for name in ("dp_single", "dp_nccl", "dp_gloo"):
     except Exception as e:  # a failed variant: its log says why
         print(name, "no summary:", e)
 PY
+# WRN-16-4 on CIFAR shapes (issue 17): step time and peak memory in float32 and bf16
+# autocast, batch 256, on generated CIFAR-format files (scripts/make_cifar_like.py).
+python3 scripts/make_cifar_like.py --out /tmp/cifar-like --train 1024 --test 16 > /dev/null
+for prec in float32 bf16; do
+  /tmp/build/apps/dpsgd-run bench configs/cifar10_wrn16_4_bench.yaml --device cuda --steps 20 \
+    --engines materialize,ghost --set data.root=/tmp/cifar-like --set train.precision=$prec \
+    2>> "$OUT/bench.log" | tee "$OUT/bench_wrn16_4_$prec.txt"
+done
 if [ "$MODE" = "main" ]; then
   /tmp/build/apps/dpsgd-run configs/fmnist_tanh_cnn.yaml --device cuda --out "$OUT/main" \
     --set data.root="$FMNIST" > "$OUT/main.log" 2>&1

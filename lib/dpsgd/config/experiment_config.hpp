@@ -33,7 +33,8 @@ struct DataConfig {
   /// Data sets without a validation split: the last N training examples (after
   /// train_size) become it and leave training (for `tuning:`). 0 = off.
   std::int64_t val_from_train = 0;
-  /// segmentation_folder only: size, normalisation and label mapping.
+  /// segmentation_folder and image_folder: size and normalisation; label mapping
+  /// (segmentation_folder only).
   data::SegmentationFolderOptions segmentation;
 };
 

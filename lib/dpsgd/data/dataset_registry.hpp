@@ -16,7 +16,7 @@ enum class DatasetSplit { kTrain, kVal, kTest };
 
 struct DatasetOptions {
   std::string root;                        ///< empty: the dataset's default location
-  SegmentationFolderOptions segmentation;  ///< segmentation_folder only
+  SegmentationFolderOptions segmentation;  ///< segmentation_folder and image_folder
   /// model.num_classes: every label is checked against it when the files are
   /// read (util::UserError naming the file and label); 0 checks nothing.
   std::int64_t num_classes = 0;
