@@ -91,6 +91,13 @@ TEST_CASE("CIFAR recipe keys: bad values are refused with the key and the fix", 
              Catch::Contains("model.depth") && Catch::Contains("does not apply"));
   CHECK_THAT(error_of({"model.name=wide_resnet", "model.hidden=[8]"}),
              Catch::Contains("model.hidden"));
+  // The closed-form heads train no network: training-only settings are refused there.
+  for (const char* key :
+       {"train.ema.decay=0.9", "train.precision=bf16", "data.augment.hflip=true"}) {
+    INFO(key);
+    CHECK_THAT(error_of({"model.name=linear", "head.method=dp_ls", key}),
+               Catch::Contains("DP-SGD training only"));
+  }
   CHECK_THAT(error_of({"data.augment.multiplicity=2", "privacy.microbatches=4"}),
              Catch::Contains("data.augment.multiplicity") && Catch::Contains("microbatches"));
 }

@@ -57,10 +57,12 @@ void check_head(const ExperimentConfig& c, const std::string& file) {
   }
   if (c.head.method == HeadMethod::kDpSgd) return;
   if (c.train.ema_decay > 0.0 || c.train.precision != util::Precision::kFloat32 ||
-      c.train.augment_multiplicity > 1 || c.train.augment_crop_padding > 0) {
+      c.train.augment_multiplicity > 1 || c.train.augment_crop_padding > 0 ||
+      c.train.augment_hflip) {
     throw UserError(file +
-                    ": train.ema, train.precision and data.augment.multiplicity/crop_padding "
-                    "apply to DP-SGD training only; remove them with head.method dp_ls or dp_fc");
+                    ": train.ema, train.precision and data.augment (hflip, multiplicity, "
+                    "crop_padding) apply to DP-SGD training only; remove them with head.method "
+                    "dp_ls or dp_fc");
   }
   if (c.model.name != "linear" && c.model.name != "logistic_regression") {
     throw UserError(file + ": model.name: '" + c.model.name +

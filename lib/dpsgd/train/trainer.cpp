@@ -479,8 +479,11 @@ class EpochLoop {
       if (row.value("split", "") == "test_ema") r.final_test_ema = row;
     }
     if (average_) {
+      // On the host: a copy on the device could run out of memory and lose the summary.
       WeightAverage::Swap swap(*average_);
-      for (const auto& [name, t] : model_tensors(*parts_.model)) r.ema_model[name] = t.clone();
+      for (const auto& [name, t] : model_tensors(*parts_.model)) {
+        r.ema_model[name] = t.to(torch::kCPU, /*non_blocking=*/false, /*copy=*/true);
+      }
     }
     r.epsilon = epsilon_;
     r.steps = step_;

@@ -10,6 +10,7 @@
 #include "dpsgd/models/layers/ws_conv2d.hpp"
 #include "dpsgd/models/objectives/objective.hpp"
 #include "dpsgd/privacy/clipping/flat_clipper.hpp"
+#include "dpsgd/privacy/per_example/conv2d_products.hpp"
 #include "dpsgd/privacy/per_example/engine_registry.hpp"
 #include "dpsgd/privacy/per_example/layer_rule.hpp"
 #include "dpsgd/privacy/private_model.hpp"
@@ -161,10 +162,45 @@ TEST_CASE("WsConv2d: the ghost norm stays accurate in float32 on offset-dominate
   REQUIRE_FALSE(
       privacy::rule_for(models::LayerKind::kWsConv2d).materializing_is_cheaper(*conv, a, g));
   const auto& rule = privacy::rule_for(models::LayerKind::kWsConv2d);
+  {
+    // The formula route, not the fallback, is the one under test here: the w_hat
+    // term removes less than half of |G - mean(G)|^2 for every example and channel.
+    const auto w_hat = conv->standardized_weight().detach().to(torch::kFloat64);
+    const auto grads = privacy::conv2d_per_example_weight_grads(o, w_hat, a.to(torch::kFloat64),
+                                                                g.to(torch::kFloat64))
+                           .flatten(2);
+    const auto n = static_cast<double>(grads.size(2));
+    const auto centred = (grads - grads.mean(-1, true)).pow(2).sum(-1);
+    const auto rows = w_hat.flatten(1);
+    const auto w_dot = (grads * rows).sum(-1);
+    const auto removed = w_dot.pow(2) * (2.0 / n - rows.pow(2).sum(1) / (n * n));
+    REQUIRE((removed <= 0.5 * centred).all().item<bool>());
+  }
   const auto ghost = rule.per_example_sq_norms(*conv, a, g).select(1, 0).to(torch::kFloat64);
   conv->to(torch::kFloat64);
   const auto exact = privacy::per_example_sq_norm(
       rule.per_example_grads(*conv, a.to(torch::kFloat64), g.to(torch::kFloat64))[0]);
   INFO("ghost " << ghost << " exact " << exact);
   CHECK(((ghost - exact).abs() / exact).max().item<double>() < 1e-3);
+}
+
+TEST_CASE("WsConv2d: where the w_hat term would cancel, the norms come from the gradients",
+          "[engines]") {
+  // Fan-in 2: w_hat = (+-1, -+1) spans the whole centred space, so the w_hat
+  // term removes all of |G - mean(G)|^2 (ratio 2c - c^2, about 1) and the rule
+  // must take its fallback; its norms then equal the per-example gradients'.
+  torch::manual_seed(24);
+  models::Conv2dOptions o;
+  o.in_channels = 2;
+  o.out_channels = 3;
+  o.kernel = {1, 1};
+  models::WsConv2d conv(o);
+  conv->to(torch::kFloat64);
+  const auto a = torch::randn({4, 2, 3, 3}, torch::kFloat64);
+  const auto g = torch::randn({4, 3, 3, 3}, torch::kFloat64);
+  const auto& rule = privacy::rule_for(models::LayerKind::kWsConv2d);
+  const auto sq = rule.per_example_sq_norms(*conv, a, g);
+  const auto grads = rule.per_example_grads(*conv, a, g);
+  require_close(sq.select(1, 0), privacy::per_example_sq_norm(grads[0]), 1e-12);
+  require_close(sq.select(1, 1), privacy::per_example_sq_norm(grads[1]), 1e-12);
 }

@@ -75,9 +75,9 @@ bool WsConv2dRule::materializing_is_cheaper(models::TappedLayer& layer, const to
 // catastrophically in float32 when the patches share a large offset (ReLU
 // outputs, a large GroupNorm shift): instead the Gram matrix is formed from
 // patches centred on their own mean, whose product with g_o is G_o - mean(G_o)
-// exactly. The w_hat term is at most that (Cauchy-Schwarz, w_hat . 1 = 0), and
-// where it removes more than half of it, the rounding of the difference could
-// exceed float32's guarantee: the layer's norms are then taken from its
+// exactly, and w_hat_o . G_o comes from the same centred patches. The w_hat term is at most that
+// (Cauchy-Schwarz, w_hat . 1 = 0), and where it removes more than half of it, the rounding of the
+// difference could exceed float32's guarantee: the layer's norms are then taken from its
 // per-example gradients instead (exact, only dearer). An underestimated norm
 // would clip too little and break the sensitivity bound, so neither route
 // tolerates a cancellation.
@@ -96,12 +96,17 @@ torch::Tensor WsConv2dRule::per_example_sq_norms(models::TappedLayer& layer, con
   // |G_o - mean(G_o)|^2 per example and output channel: g_o^T (U_c U_c^T) g_o.
   const auto centred_sq =
       (torch::matmul(gg, gram) * gg).sum(-1).reshape({b, -1}).to(torch::kFloat64);
-  // w_hat_o.G_o: the output gradient against the convolution's own output
-  // (without bias) at each position.
-  const auto y =
-      torch::conv2d(a, s.kernel.to(a.scalar_type()), {}, {o.stride[0], o.stride[1]},
-                    {o.padding[0], o.padding[1]}, {o.dilation[0], o.dilation[1]}, o.groups);
-  const auto w_dot = (gg * conv2d_grad_by_group(o, y)).sum(-1).reshape({b, -1}).to(torch::kFloat64);
+  // w_hat_o.G_o = sum_t g_o[t] (w_hat_o . centred patch t): w_hat_o . 1 = 0, so
+  // centring changes nothing exactly, and in float32 it keeps the patches'
+  // offset out of the product. w_hat is reordered to the patches' (kh, kw, c).
+  const auto& k = o.kernel;
+  const auto per_group = s.w_hat.size(0) / o.groups;
+  const auto patch_order = s.w_hat.view({s.w_hat.size(0), -1, k[0], k[1]})
+                               .permute({0, 2, 3, 1})
+                               .reshape({o.groups, per_group, -1})
+                               .to(u.scalar_type());
+  const auto y = torch::matmul(u, patch_order.transpose(1, 2));  // B, G, T, p_g
+  const auto w_dot = (gg * y.transpose(2, 3)).sum(-1).reshape({b, -1}).to(torch::kFloat64);
   const auto w_sq = s.w_hat.to(torch::kFloat64).pow(2).sum(1);  // O
   const auto removed = w_dot.pow(2) * (2.0 / n - w_sq / (n * n));
   if ((removed > 0.5 * centred_sq).any().item<bool>()) {
