@@ -187,7 +187,9 @@ nlohmann::json model_json(const ExperimentConfig& c) {
   if (c.model.name == "wide_resnet" || c.model.name == "resnet20") {
     model["weight_standardisation"] = o.weight_standardisation;
   }
-  if (c.model.name == "mlp") model["hidden"] = o.hidden;
+  if (c.model.name == "mlp" || c.model.name == "filter_bank_head") model["hidden"] = o.hidden;
+  if (c.model.name == "filter_bank_head") model["scales"] = o.scales;
+  if (o.block == models::BlockKind::kSeparable) model["block"] = "separable";
   return model;
 }
 

@@ -77,18 +77,56 @@ void read_hidden(Section& model, std::vector<std::int64_t>& hidden) {
 void check_applies(Section& model, const std::string& name) {
   const auto wrn = name == "wide_resnet";
   const auto resnet = wrn || name == "resnet20";
+  const auto unets = name == "unet" || name == "nested_unet";
+  const auto bank = name == "filter_bank_head";
   const std::vector<std::pair<const char*, bool>> keys = {{"depth", wrn},
                                                           {"width", wrn},
                                                           {"weight_standardisation", resnet},
-                                                          {"hidden", name == "mlp"}};
+                                                          {"hidden", name == "mlp" || bank},
+                                                          {"block", unets},
+                                                          {"scales", bank}};
   for (const auto& [key, applies] : keys) {
     if (model.has(key) && !applies) {
       model.fail(model.key(key), render(model.get(key)),
                  std::string("no value: it does not apply to model.name '") + name +
                      "' (depth, width: wide_resnet; weight_standardisation: wide_resnet, "
-                     "resnet20; hidden: mlp)");
+                     "resnet20; hidden: mlp, filter_bank_head; block: unet, nested_unet; scales: "
+                     "filter_bank_head)");
     }
   }
+}
+
+void read_block(Section& model, models::BlockKind& block) {
+  std::string name = "standard";
+  model.read("block", name, "standard or separable");
+  if (name != "standard" && name != "separable") {
+    model.fail(model.key("block"), name, "standard or separable");
+  }
+  block = name == "separable" ? models::BlockKind::kSeparable : models::BlockKind::kStandard;
+}
+
+// A non-empty list of Gaussian scales in pixels, each in (0, 1000].
+void read_scales(Section& model, std::vector<double>& scales) {
+  const std::string expected = "a non-empty list of numbers in (0, 1000] (pixels, e.g. [1, 2, 4])";
+  const auto node = model.get("scales");
+  if (!node || node.IsNull()) return;
+  if (!node.IsSequence() || node.size() == 0)
+    model.fail(model.key("scales"), render(node), expected);
+  std::vector<double> values;
+  for (const auto& item : node) {
+    double v = 0.0;
+    bool ok = item.IsScalar();
+    if (ok) {
+      try {
+        v = item.as<double>();
+      } catch (const YAML::Exception&) {
+        ok = false;
+      }
+    }
+    if (!ok || !(v > 0.0 && v <= 1000.0)) model.fail(model.key("scales"), render(item), expected);
+    values.push_back(v);
+  }
+  scales = std::move(values);
 }
 
 }  // namespace
@@ -107,7 +145,11 @@ void read_model_section(Section& top, ExperimentConfig& c) {
   read_depth(model, o.depth);
   model.read_int("width", o.width, 1, kMaxWidth, "an integer in [1, 64]");
   model.read("weight_standardisation", o.weight_standardisation, "true or false");
+  // The filter-bank head is small by design: one hidden layer of 32 unless set.
+  if (c.model.name == "filter_bank_head") o.hidden = {32};
   read_hidden(model, o.hidden);
+  read_block(model, o.block);
+  read_scales(model, o.scales);
   model.read("zero_init", o.zero_init, "true or false");
   model.finish();
 }

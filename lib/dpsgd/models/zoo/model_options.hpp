@@ -6,6 +6,12 @@
 
 namespace dpsgd::models {
 
+/// The U-Nets' convolution block (conv_block.hpp).
+enum class BlockKind {
+  kStandard,   ///< 3x3 convolutions
+  kSeparable,  ///< depthwise 3x3 then pointwise 1x1 (Chollet 2017): ~9x fewer weights
+};
+
 struct ModelOptions {
   std::int64_t in_channels = 1;
   std::int64_t num_classes = 10;
@@ -19,13 +25,17 @@ struct ModelOptions {
   /// Segmentation models: GroupNorm groups per normalisation layer (must divide
   /// every level's channel count).
   std::int64_t norm_groups = 8;
+  /// Segmentation models: standard or depthwise-separable convolution blocks.
+  BlockKind block = BlockKind::kStandard;
+  /// filter_bank_head: the Gaussian scales (pixels) of the fixed filter bank.
+  std::vector<double> scales{1.0, 2.0, 4.0, 8.0, 16.0};
   /// wide_resnet: depth d (d - 4 divisible by 6: (d - 4) / 6 blocks per stage) and
   /// width factor k (stage widths 16k, 32k, 64k); WRN-16-4 by default.
   std::int64_t depth = 16;
   std::int64_t width = 4;
   /// wide_resnet, resnet20: weight-standardised convolutions (Qiao et al. 2019).
   bool weight_standardisation = true;
-  /// mlp: the hidden layers' widths, first to last.
+  /// mlp, filter_bank_head: the hidden layers' widths, first to last.
   std::vector<std::int64_t> hidden{512, 256};
 };
 

@@ -1,5 +1,6 @@
 #include "dpsgd/models/zoo/model_registry.hpp"
 
+#include "dpsgd/models/zoo/filter_bank_head.hpp"
 #include "dpsgd/models/zoo/linear_model.hpp"
 #include "dpsgd/models/zoo/mlp.hpp"
 #include "dpsgd/models/zoo/nested_unet.hpp"
@@ -33,6 +34,11 @@ void register_builtin_models(ModelRegistry& registry) {
                "Nested U-Net / UNet++ (Zhou et al. 2018), GroupNorm, bilinear upsampling; "
                "per-pixel logits",
                [](const ModelOptions& o) -> ModelPtr { return std::make_shared<NestedUNet>(o); });
+  registry.add(
+      "filter_bank_head",
+      "per-pixel head (1x1 convolutions, widths model.hidden) on a fixed multi-scale "
+      "Gaussian-derivative filter bank (model.scales); only the head is trained",
+      [](const ModelOptions& o) -> ModelPtr { return std::make_shared<FilterBankHead>(o); });
   registry.add("wide_resnet",
                "Wide-ResNet WRN-depth-width (model.depth, model.width; WRN-16-4 by default), "
                "pre-activation, GroupNorm + weight standardisation (De et al. 2022)",

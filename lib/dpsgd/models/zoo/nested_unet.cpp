@@ -23,7 +23,7 @@ NestedUNet::NestedUNet(const ModelOptions& options) {
       const std::int64_t in =
           j == 0 ? (i == 0 ? options.in_channels : widths[i - 1]) : j * widths[i] + widths[i + 1];
       const auto name = "x" + std::to_string(i) + "_" + std::to_string(j);
-      blocks_[i].push_back(register_module(name, ConvBlock(in, widths[i], g)));
+      blocks_[i].push_back(register_module(name, ConvBlock(in, widths[i], g, options.block)));
     }
   }
   head_ = register_module("head", Conv2d(conv1x1(b, options.num_classes)));

@@ -10,10 +10,11 @@ UNet::UNet(const ModelOptions& options) {
   const std::vector<std::int64_t> widths = {b, 2 * b, 4 * b, 8 * b};
   std::int64_t in = options.in_channels;
   for (std::size_t i = 0; i < widths.size(); ++i) {
-    down_.push_back(register_module("down" + std::to_string(i + 1), ConvBlock(in, widths[i], g)));
+    down_.push_back(register_module("down" + std::to_string(i + 1),
+                                    ConvBlock(in, widths[i], g, options.block)));
     in = widths[i];
   }
-  bottleneck_ = register_module("bottleneck", ConvBlock(in, 16 * b, g));
+  bottleneck_ = register_module("bottleneck", ConvBlock(in, 16 * b, g, options.block));
   in = 16 * b;
   for (std::size_t i = widths.size(); i-- > 0;) {
     ConvTranspose2dOptions up;
@@ -23,7 +24,8 @@ UNet::UNet(const ModelOptions& options) {
     up.stride = {2, 2};
     const auto level = std::to_string(i + 1);
     up_.push_back(register_module("up" + level, ConvTranspose2d(up)));
-    dec_.push_back(register_module("dec" + level, ConvBlock(2 * widths[i], widths[i], g)));
+    dec_.push_back(
+        register_module("dec" + level, ConvBlock(2 * widths[i], widths[i], g, options.block)));
     in = widths[i];
   }
   head_ = register_module("head", Conv2d(conv1x1(b, options.num_classes)));
