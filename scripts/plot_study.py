@@ -11,6 +11,8 @@ Writes into --out (default EXPERIMENT_DIR/plots):
   validation_loss.png  evaluation loss vs step (split "val"; "test" when a run has no "val")
   epsilon.png          epsilon vs step (private runs only)
   validation_dice.png  evaluation dice (or accuracy) vs step, same split rule
+  dice_vs_epsilon.png  final test dice (or accuracy) vs final epsilon, one line per variant;
+                       non-private runs as dashed horizontal lines (when any run is private)
   results.md           one row per run, in index order
 and prints the paths it wrote. Needs matplotlib only (Agg backend).
 """
@@ -348,7 +350,38 @@ def figures(experiment, runs, out, smooth):
     f.notes += skipped_note(runs)
     f.save(out / "validation_dice.png")
     written.append(out / "validation_dice.png")
+    if any(r.private for r in runs):
+        written.append(score_vs_epsilon(experiment, runs, out, color))
     return written
+
+
+def variant_of(r):
+    """The run's variant (index row or summary), else its label without the budget part."""
+    return str(r.entry.get("variant") or r.summary_get("variant") or r.label.split("/")[0])
+
+
+def score_vs_epsilon(experiment, runs, out, color):
+    """Final test score against final epsilon: the privacy-utility curve of each variant."""
+    tests = [as_dict(r.final_test) for r in runs]
+    key = "dice" if any(num(t.get("dice")) is not None for t in tests) else "accuracy"
+    f = Figure(experiment, f"test {key} vs epsilon", f"final test {key}")
+    f.ax.set_xlabel("epsilon (final)")
+    groups = {}
+    for r, t in zip(runs, tests):
+        if num(t.get(key)) is None:
+            continue
+        groups.setdefault(variant_of(r), []).append((r, num(t.get(key))))
+    for name, members in groups.items():
+        private = sorted((r.epsilon, v) for r, v in members if r.private and r.epsilon is not None)
+        if private:
+            xs, ys = zip(*private)
+            f.line(list(xs), list(ys), name, color[id(members[0][0])], markers=True)
+        for r, v in members:
+            if r.private is False:
+                f.ax.axhline(v, linestyle="--", color=color[id(r)], label=f"{name} (non-private)")
+                f.lines += 1
+    f.save(out / "dice_vs_epsilon.png")
+    return out / "dice_vs_epsilon.png"
 
 
 # ---------------------------------------------------------------- table
@@ -378,7 +411,9 @@ def table(experiment, runs, path):
 
     deltas = {r.delta for r in runs if r.delta is not None}
     eps_head = "epsilon (final" + (f", delta {deltas.pop():g})" if len(deltas) == 1 else ", at delta)")
-    head = (["run", "private", "noise multiplier", eps_head, "delta", "epochs", "steps"]
+    score = "dice" if has_seg or not has_acc else "accuracy"
+    head = (["run", "private", "noise multiplier", eps_head, "delta", "epochs", "steps",
+             f"val {score} (final)"]
             + [f"test {k}" for k in metric_keys] + ["total time (s)", "status"])
     lines = [f"# {experiment}", "",
              "| " + " | ".join(head) + " |",
@@ -390,6 +425,8 @@ def table(experiment, runs, path):
                fmt(r.epsilon, ".2f") if r.private is not False else "-",
                fmt(r.delta, "g") if r.private is not False else "-",
                fmt(r.epochs, "int"), fmt(r.steps, "int")]
+        split, rows = r.eval_split()
+        row.append(fmt(rows[-1].get(score), ".4f") if split == "val" and rows else "-")
         row += [fmt(test.get(k), ".4f") for k in metric_keys]
         row += [fmt(r.total_time, ".1f"), cell(r.status)]
         lines.append("| " + " | ".join(row) + " |")

@@ -329,8 +329,8 @@ variants:
 }
 
 TEST_CASE("the shipped study configs parse, every variant", "[config]") {
-  for (const char* file :
-       {"configs/oct_study.yaml", "configs/oct_budget.yaml", "configs/oct_smoke.yaml"}) {
+  for (const char* file : {"configs/oct_study.yaml", "configs/oct_budget.yaml",
+                           "configs/oct_smoke.yaml", "configs/oct_private.yaml"}) {
     INFO(file);
     const auto cs =
         dpsgd::config::load_experiment_variants(std::string(DPSGD_SOURCE_DIR) + "/" + file);

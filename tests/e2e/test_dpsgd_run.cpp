@@ -205,3 +205,38 @@ TEST_CASE("variants: Nested U-Net and a non-private baseline in one command", "[
   REQUIRE(nested["privacy"]["engine"] == "ghost");
   REQUIRE(nested["variant"] == "nested");
 }
+
+TEST_CASE("oct_private: full-batch DP-GD of the filter-bank head meets its budgets on OCT",
+          "[e2e][oct]") {
+  // The shipped recipe cut to a CPU test: 32 x 32, 12 training B-scans, 3 steps,
+  // the epsilon-8 and epsilon-2 budgets and the non-private twin. q = 1 (the whole
+  // training set every step), sigma calibrated per budget, epsilon at or under it.
+  const auto out = fresh_dir("dpsgd_e2e_oct_private");
+  const auto r =
+      run("configs/oct_private.yaml --device cpu --set 'data.image_size=[32, 32]' "
+          "--set data.train_size=12 --set data.val_size=4 --set data.test_size=4 "
+          "--set train.batch_size=12 --set train.epochs=3 --set 'model.scales=[1, 2]' "
+          "--set 'privacy.target_epsilon=[8.0, 2.0]' --out " +
+          out.string());
+  INFO(r.output);
+  REQUIRE(r.code == 0);
+  const auto index = read_json(out / "index.json");
+  REQUIRE(index["runs"].size() == 3);
+  double sigma8 = 0.0;
+  double sigma2 = 0.0;
+  for (const auto& row : index["runs"]) {
+    REQUIRE(row["status"] == "completed");
+    const auto summary = read_json(out / row["directory"].get<std::string>() / "summary.json");
+    REQUIRE(summary["steps"] == 3);
+    REQUIRE(summary["final_test"].contains("dice"));
+    if (!summary["private"].get<bool>()) continue;
+    const auto& p = summary["privacy"];
+    REQUIRE(p["sample_rate"].get<double>() == 1.0);
+    const double target = p["target_epsilon"].get<double>();
+    REQUIRE(summary["epsilon"].get<double>() <= target);
+    REQUIRE(summary["epsilon"].get<double>() > 0.9 * target);
+    (target == 8.0 ? sigma8 : sigma2) = p["noise_multiplier"].get<double>();
+  }
+  REQUIRE(sigma8 > 0.0);
+  REQUIRE(sigma2 > 2.0 * sigma8);  // a smaller budget costs more noise
+}

@@ -96,24 +96,24 @@ TEST_CASE("unet with separable blocks: exact parameter count, same output shape"
 TEST_CASE("filter bank: per-example, parameter-free features with known responses",
           "[models][segmentation]") {
   const std::vector<double> scales{1.0, 2.0, 4.0};
-  REQUIRE(models::filter_bank_channels(1, scales.size()) == 11);
+  REQUIRE(models::filter_bank_channels(1, scales.size()) == 14);
   torch::manual_seed(4);
   const auto x = torch::randn({3, 1, 20, 24}, torch::kFloat64);
   const auto f = models::filter_bank_features(x, scales);
-  REQUIRE(f.sizes() == torch::IntArrayRef{3, 11, 20, 24});
+  REQUIRE(f.sizes() == torch::IntArrayRef{3, 14, 20, 24});
   REQUIRE_FALSE(f.requires_grad());
   // Per example: an image's features do not depend on the rest of the batch
   // (anything else would break per-example gradients and the DP sensitivity).
   const auto alone = models::filter_bank_features(x.narrow(0, 1, 1), scales);
   REQUIRE(torch::allclose(alone, f.narrow(0, 1, 1), 1e-12, 1e-12));
   // Every filtered channel is standardised per image: mean 0, variance 1.
-  const auto filtered = f.narrow(1, 0, 10);
+  const auto filtered = f.narrow(1, 0, 13);
   REQUIRE(filtered.mean({2, 3}).abs().max().item<double>() < 1e-9);
   // (1 up to the 1e-6 guard added to the standard deviation)
   REQUIRE((filtered.var({2, 3}, false) - 1.0).abs().max().item<double>() < 1e-3);
   // The last channel is the row coordinate, -1 at the top to 1 at the bottom.
-  REQUIRE(f[0][10][0][5].item<double>() == Approx(-1.0));
-  REQUIRE(f[2][10][19][0].item<double>() == Approx(1.0));
+  REQUIRE(f[0][13][0][5].item<double>() == Approx(-1.0));
+  REQUIRE(f[2][13][19][0].item<double>() == Approx(1.0));
   // A vertical ramp: the smoothed image away from the borders is the ramp (the
   // Gaussian is symmetric and normalised), so the row derivative is constant
   // there and the column derivative zero.
@@ -122,6 +122,9 @@ TEST_CASE("filter bank: per-example, parameter-free features with known response
   const auto dy = r[0][2].narrow(0, 8, 24).narrow(1, 8, 14);
   REQUIRE((dy - dy.mean()).abs().max().item<double>() < 1e-9);
   REQUIRE(r[0][3].abs().max().item<double>() < 1e-9);
+  // ... and its second row derivative is constant (zero before standardising) there.
+  const auto dyy = r[0][4].narrow(0, 8, 24).narrow(1, 8, 14);
+  REQUIRE((dyy - dyy.mean()).abs().max().item<double>() < 1e-6);
   REQUIRE_THROWS_AS(models::filter_bank_features(x, {0.0}), std::invalid_argument);
 }
 
@@ -131,12 +134,12 @@ TEST_CASE("filter_bank_head: only the head is trained, B x classes x H x W logit
   o.scales = {1.0, 4.0};
   o.hidden = {16};
   auto model = models::model_registry().get("filter_bank_head")(o);
-  // 1 * (1 + 3 * 2) + 1 = 8 feature channels; (8 * 16 + 16) + (16 * 9 + 9).
-  REQUIRE(parameter_count(*model) == 144 + 153);
+  // 1 * (1 + 4 * 2) + 1 = 10 feature channels; (10 * 16 + 16) + (16 * 9 + 9).
+  REQUIRE(parameter_count(*model) == 176 + 153);
   const auto x = torch::randn({2, 1, 24, 20});
   REQUIRE(model->forward(x).sizes() == torch::IntArrayRef{2, 9, 24, 20});
   o.hidden.clear();  // linear per-pixel head
-  REQUIRE(parameter_count(*models::model_registry().get("filter_bank_head")(o)) == 8 * 9 + 9);
+  REQUIRE(parameter_count(*models::model_registry().get("filter_bank_head")(o)) == 10 * 9 + 9);
   o.scales.clear();
   REQUIRE_THROWS_AS(models::model_registry().get("filter_bank_head")(o), std::invalid_argument);
 }

@@ -40,14 +40,15 @@ torch::Tensor standardise(const torch::Tensor& f) {
 }  // namespace
 
 std::int64_t filter_bank_channels(std::int64_t in_channels, std::size_t scales) {
-  return in_channels * (1 + 3 * static_cast<std::int64_t>(scales)) + 1;
+  return in_channels * (1 + 4 * static_cast<std::int64_t>(scales)) + 1;
 }
 
 torch::Tensor filter_bank_features(const torch::Tensor& images, const std::vector<double>& scales) {
   torch::NoGradGuard no_grad;
   const auto opts = images.options();
   const auto delta = torch::ones({1}, opts);
-  const auto diff = torch::tensor({0.5, 0.0, -0.5}, opts);  // central difference
+  const auto diff = torch::tensor({0.5, 0.0, -0.5}, opts);    // central difference
+  const auto second = torch::tensor({1.0, -2.0, 1.0}, opts);  // second difference
   std::vector<torch::Tensor> parts{standardise(images)};
   for (const double s : scales) {
     if (!(s > 0.0)) {
@@ -58,6 +59,8 @@ torch::Tensor filter_bank_features(const torch::Tensor& images, const std::vecto
     parts.push_back(standardise(smooth));
     parts.push_back(standardise(s * separable(smooth, diff, delta)));
     parts.push_back(standardise(s * separable(smooth, delta, diff)));
+    // s^2 d2/dy2: a ridge (band) detector across the horizontal retinal layers.
+    parts.push_back(standardise(s * s * separable(smooth, second, delta)));
   }
   // The row coordinate in [-1, 1]: retinal layers lie in horizontal bands.
   const auto h = images.size(2);

@@ -1,8 +1,9 @@
 #pragma once
 // A fixed, data-independent multi-scale filter bank for per-pixel features: at
 // each Gaussian scale s the smoothed image G_s * x and its scale-normalised
-// first derivatives s * d/dy (G_s * x) and s * d/dx (G_s * x) (Lindeberg 1998,
-// "Feature detection with automatic scale selection"), plus the raw image and
+// first derivatives s * d/dy (G_s * x) and s * d/dx (G_s * x), and the
+// second derivative across the layers s^2 * d2/dy2 (G_s * x), a band detector
+// (Lindeberg 1998, "Feature detection with automatic scale selection"), plus the raw image and
 // the normalised row coordinate. These are the first-order Gaussian-derivative
 // responses that a scattering transform's first layer approximates (Mallat
 // 2012); nothing here is learned or looks at data other than the image itself,
@@ -19,7 +20,7 @@
 namespace dpsgd::models {
 
 /// The number of channels filter_bank_features returns for `scales` on
-/// `in_channels` input channels: in * (1 + 3 * scales) + 1.
+/// `in_channels` input channels: in * (1 + 4 * scales) + 1.
 std::int64_t filter_bank_channels(std::int64_t in_channels, std::size_t scales);
 
 /// B x C x H x W -> B x filter_bank_channels(C, scales.size()) x H x W. Scales
