@@ -240,3 +240,16 @@ TEST_CASE("oct_private: full-batch DP-GD of the filter-bank head meets its budge
   REQUIRE(sigma8 > 0.0);
   REQUIRE(sigma2 > 2.0 * sigma8);  // a smaller budget costs more noise
 }
+
+TEST_CASE("oct_private: filter-bank scales too large for the images are refused before training",
+          "[e2e][oct]") {
+  // Scale 16 reaches 48 pixels each way: more than a 32 x 32 image.
+  const auto out = fresh_dir("dpsgd_e2e_oct_private_scales");
+  const auto r =
+      run("configs/oct_private.yaml --device cpu --set 'data.image_size=[32, 32]' "
+          "--set data.train_size=12 --set train.batch_size=12 --variant private --out " +
+          out.string());
+  INFO(r.output);
+  REQUIRE(r.code == 2);
+  REQUIRE_THAT(r.output, Catch::Contains("model.scales") && Catch::Contains("data.image_size"));
+}

@@ -15,6 +15,7 @@
 #include "dpsgd/models/zoo/model_registry.hpp"
 #include "dpsgd/privacy/per_example/engine_registry.hpp"
 #include "dpsgd/privacy/private_model.hpp"
+#include "dpsgd/util/autocast.hpp"
 #include "tests/helpers/config_text.hpp"
 #include "tests/helpers/private_step.hpp"
 #include "tests/helpers/rule_checks.hpp"
@@ -121,11 +122,24 @@ TEST_CASE("filter bank: per-example, parameter-free features with known response
   const auto r = models::filter_bank_features(ramp.contiguous(), {2.0});
   const auto dy = r[0][2].narrow(0, 8, 24).narrow(1, 8, 14);
   REQUIRE((dy - dy.mean()).abs().max().item<double>() < 1e-9);
+  // conv2d correlates with (0.5, 0, -0.5): the channel is -d/dy, negative inside
+  // (the borders, flattened by the padding, lift the mean above it).
+  REQUIRE(dy.mean().item<double>() < 0.0);
   REQUIRE(r[0][3].abs().max().item<double>() < 1e-9);
   // ... and its second row derivative is constant (zero before standardising) there.
   const auto dyy = r[0][4].narrow(0, 8, 24).narrow(1, 8, 14);
   REQUIRE((dyy - dyy.mean()).abs().max().item<double>() < 1e-6);
   REQUIRE_THROWS_AS(models::filter_bank_features(x, {0.0}), std::invalid_argument);
+  // Under bf16 autocast the bank still computes in the input's dtype (differences of
+  // smoothed values are below bfloat16's resolution at large scales).
+  const auto x32 = x.to(torch::kFloat32);
+  const auto reference = models::filter_bank_features(x32, scales);
+  {
+    const util::AutocastScope bf16(util::Precision::kBf16, torch::kCPU);
+    const auto under = models::filter_bank_features(x32, scales);
+    REQUIRE(under.scalar_type() == torch::kFloat32);
+    REQUIRE(torch::equal(under, reference));
+  }
 }
 
 TEST_CASE("filter_bank_head: only the head is trained, B x classes x H x W logits",
@@ -181,6 +195,18 @@ TEST_CASE("segmentation model keys: block and scales parse, round-trip and are r
       config::json_to_yaml(config::run_config_json(h, 1.0)), "config.yaml");
   REQUIRE(h2.model.options.scales == h.model.options.scales);
   REQUIRE(h2.model.options.hidden == h.model.options.hidden);
+  for (const std::vector<std::int64_t>& widths :
+       {std::vector<std::int64_t>{8, 4}, std::vector<std::int64_t>{}}) {
+    std::string list = "[";
+    for (std::size_t i = 0; i < widths.size(); ++i)
+      list += (i ? ", " : "") + std::to_string(widths[i]);
+    const auto w = config::parse_experiment_config(
+        base, "c.yaml", {"model.name=filter_bank_head", "model.hidden=" + list + "]"});
+    REQUIRE(w.model.options.hidden == widths);
+    const auto again = config::parse_experiment_config(
+        config::json_to_yaml(config::run_config_json(w, 1.0)), "config.yaml");
+    REQUIRE(again.model.options.hidden == widths);  // not the default [32]
+  }
   const auto plain = config::parse_experiment_config(base, "c.yaml");
   REQUIRE_FALSE(config::run_config_json(plain, 1.0)["model"].contains("block"));
   auto error_of = [&](const std::vector<std::string>& sets) {

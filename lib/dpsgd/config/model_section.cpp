@@ -145,7 +145,9 @@ void read_model_section(Section& top, ExperimentConfig& c) {
   read_depth(model, o.depth);
   model.read_int("width", o.width, 1, kMaxWidth, "an integer in [1, 64]");
   model.read("weight_standardisation", o.weight_standardisation, "true or false");
-  // The filter-bank head is small by design: one hidden layer of 32 unless set.
+  // The filter-bank head is small by design: one hidden layer of 32 unless set
+  // (ModelOptions' {512, 256} is the mlp's default; code that builds a
+  // filter_bank_head without YAML sets hidden itself).
   if (c.model.name == "filter_bank_head") o.hidden = {32};
   read_hidden(model, o.hidden);
   read_block(model, o.block);

@@ -1,6 +1,7 @@
 #include "dpsgd/experiment/experiment_plan.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <functional>
 #include <stdexcept>
 
@@ -48,6 +49,24 @@ void check_splits(const config::ExperimentConfig& c, const LoadedData& out) {
           out.train.inputs.sizes().slice(1), ", other ", split->inputs.sizes().slice(1),
           "); give them the same channels, or set data.image_size"));
     }
+  }
+}
+
+// The filter bank's largest Gaussian reaches 3 s pixels each way; at or past the
+// image's side every channel of that scale is nearly constant (border padding),
+// which is a mistake in model.scales or data.image_size, not a model.
+void check_filter_bank(const config::ExperimentConfig& c, const LoadedData& out) {
+  if (c.model.name != "filter_bank_head") return;
+  const auto& x = out.train.inputs;
+  double largest = 0.0;
+  for (const double s : c.model.options.scales) largest = std::max(largest, s);
+  const auto radius = static_cast<std::int64_t>(std::ceil(3.0 * largest));
+  if (x.dim() != 4 || radius >= std::min(x.size(2), x.size(3))) {
+    throw util::UserError(util::cat(
+        c.source.string(), ": model.scales: largest scale '", largest,
+        "' is invalid for inputs of shape ", x.sizes().slice(1),
+        ": filter_bank_head needs images (C x H x W) with 3 x scale below H and W; use smaller "
+        "scales or a larger data.image_size"));
   }
 }
 
@@ -213,6 +232,7 @@ LoadedData load_data(const config::ExperimentConfig& c, const torch::Device& dev
   if (c.data.val_size > 0 && out.val.size() > 0) out.val = out.val.subset(c.data.val_size);
   if (c.data.test_size > 0) out.test = out.test.subset(c.data.test_size);
   check_splits(c, out);
+  check_filter_bank(c, out);
   // Whole data set on the device: batches are gathered there without host copies.
   for (auto* split : {&out.train, &out.val, &out.test}) {
     if (split->size() == 0) continue;

@@ -4,6 +4,8 @@
 #include <stdexcept>
 #include <string>
 
+#include <c10/core/impl/LocalDispatchKeySet.h>
+
 namespace dpsgd::models {
 namespace {
 
@@ -45,6 +47,9 @@ std::int64_t filter_bank_channels(std::int64_t in_channels, std::size_t scales) 
 
 torch::Tensor filter_bank_features(const torch::Tensor& images, const std::vector<double>& scales) {
   torch::NoGradGuard no_grad;
+  // Never under autocast (train.precision: bf16): a derivative is a difference of
+  // neighbouring smoothed values, below bfloat16's resolution at large scales.
+  const c10::impl::ExcludeDispatchKeyGuard no_autocast(c10::autocast_dispatch_keyset);
   const auto opts = images.options();
   const auto delta = torch::ones({1}, opts);
   const auto diff = torch::tensor({0.5, 0.0, -0.5}, opts);    // central difference

@@ -1,18 +1,20 @@
 #pragma once
 // A fixed, data-independent multi-scale filter bank for per-pixel features: at
-// each Gaussian scale s the smoothed image G_s * x and its scale-normalised
-// first derivatives s * d/dy (G_s * x) and s * d/dx (G_s * x), and the
-// second derivative across the layers s^2 * d2/dy2 (G_s * x), a band detector
-// (Lindeberg 1998, "Feature detection with automatic scale selection"), plus the raw image and
-// the normalised row coordinate. These are the first-order Gaussian-derivative
-// responses that a scattering transform's first layer approximates (Mallat
-// 2012); nothing here is learned or looks at data other than the image itself,
-// so the features cost no privacy (Tramer & Boneh 2021 train private heads on
-// such fixed features).
+// each Gaussian scale s the smoothed image G_s * x, its first derivatives along
+// rows and columns and its second derivative across the layers d2/dy2 (G_s * x),
+// a band detector for the horizontal retinal layers (Gaussian-derivative
+// features: Lindeberg 1998, "Feature detection with automatic scale selection";
+// Lindeberg's s and s^2 normalisation factors are applied but cancel in the
+// per-image standardisation below), plus the raw image and the row coordinate.
+// A scattering transform's first layer (Mallat 2012) takes moduli of Morlet
+// wavelets instead; the idea is the same: nothing here is learned or looks at
+// data other than the image itself, so the features cost no privacy (Tramer &
+// Boneh 2021 train private heads on such fixed features).
 //
-// Each channel is then standardised per image (zero mean, unit variance over
-// its pixels): a per-example operation, so per-example gradients and the DP
-// sensitivity bound are unaffected.
+// Each filtered channel (not the row coordinate) is then standardised per image
+// (zero mean, unit variance over its pixels): a per-example operation, so
+// per-example gradients and the DP sensitivity bound are unaffected. Computed in
+// the input's dtype, never under autocast.
 #include <vector>
 
 #include <torch/torch.h>
