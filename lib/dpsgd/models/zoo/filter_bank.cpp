@@ -52,7 +52,9 @@ torch::Tensor filter_bank_features(const torch::Tensor& images, const std::vecto
   const c10::impl::ExcludeDispatchKeyGuard no_autocast(c10::autocast_dispatch_keyset);
   const auto opts = images.options();
   const auto delta = torch::ones({1}, opts);
-  const auto diff = torch::tensor({0.5, 0.0, -0.5}, opts);    // central difference
+  // Central difference; conv2d correlates, so this gives -d/dy (-d/dx): the sign
+  // is immaterial to a head that is linear in each channel.
+  const auto diff = torch::tensor({0.5, 0.0, -0.5}, opts);
   const auto second = torch::tensor({1.0, -2.0, 1.0}, opts);  // second difference
   std::vector<torch::Tensor> parts{standardise(images)};
   for (const double s : scales) {
