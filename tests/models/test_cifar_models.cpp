@@ -14,6 +14,7 @@
 #include "dpsgd/models/zoo/model_registry.hpp"
 #include "dpsgd/privacy/per_example/engine_registry.hpp"
 #include "dpsgd/privacy/private_model.hpp"
+#include "tests/helpers/engine_checks.hpp"
 #include "tests/helpers/private_step.hpp"
 #include "tests/helpers/rule_checks.hpp"
 
@@ -45,62 +46,6 @@ std::int64_t count_kind(const privacy::PrivateModel& pm, models::LayerKind kind)
   std::int64_t n = 0;
   for (const auto* layer : pm.layers) n += layer->kind() == kind ? 1 : 0;
   return n;
-}
-
-// Clipped sum and pre-clipping norms of `engine` under flat clipping at `c`. An
-// engine that clips microbatch means gets one example per call: a microbatch of
-// one example is that example, so its output must equal per-example clipping.
-std::vector<torch::Tensor> clipped_sum(const privacy::PrivateModel& pm, const std::string& engine,
-                                       const torch::Tensor& x, const torch::Tensor& y, double c,
-                                       torch::Tensor& norms) {
-  const models::CrossEntropyObjective objective;
-  const auto clipper = test::make_clipper("flat", {{"max_grad_norm", c}}, pm);
-  const privacy::EngineContext ctx{&pm, &objective, clipper.get()};
-  const auto& entry = privacy::engine_registry().get(engine);
-  auto eng = entry.make(ctx);
-  std::vector<torch::Tensor> sums;
-  for (const auto& p : pm.params) sums.push_back(torch::zeros_like(p));
-  if (!entry.traits.clips_microbatches) {
-    norms = eng->accumulate(x, y, sums, nullptr).norms;
-    return sums;
-  }
-  std::vector<torch::Tensor> each;
-  for (std::int64_t i = 0; i < x.size(0); ++i) {
-    each.push_back(eng->accumulate(x.narrow(0, i, 1), y.narrow(0, i, 1), sums, nullptr).norms);
-  }
-  norms = torch::cat(each);
-  return sums;
-}
-
-// Every registered engine (auto resolves to one of them) against the loop, with
-// C so small that every example is clipped: the clipping factors C / ||g_i||
-// then depend on each example's exact norm, so a wrong norm shows in the sum.
-void check_engines_against_loop(models::Model& model, const torch::Tensor& x,
-                                const torch::Tensor& y) {
-  constexpr double kClip = 1e-4;
-  const auto pm = privacy::inspect_model(model);
-  torch::Tensor loop_norms;
-  const auto reference = clipped_sum(pm, "loop", x, y, kClip, loop_norms);
-  REQUIRE(loop_norms.size(0) == x.size(0));
-  REQUIRE((loop_norms > kClip).all().item<bool>());
-  double sq = 0.0;
-  for (const auto& s : reference) sq += s.pow(2).sum().item<double>();
-  // Each clipped gradient has norm C: the sum is non-zero and at most B C.
-  REQUIRE(std::sqrt(sq) > 1e-3 * kClip);
-  REQUIRE(std::sqrt(sq) <= static_cast<double>(x.size(0)) * kClip * (1 + 1e-9));
-  for (const auto& name : privacy::engine_registry().names()) {
-    if (name == privacy::kAutoEngine || name == "loop") continue;
-    INFO("engine " << name);
-    torch::Tensor norms;
-    const auto sums = clipped_sum(pm, name, x, y, kClip, norms);
-    REQUIRE(sums.size() == reference.size());
-    REQUIRE(torch::allclose(norms, loop_norms, 1e-9, 1e-12));
-    for (std::size_t k = 0; k < sums.size(); ++k) {
-      INFO("parameter " << pm.param_names[k]);
-      // Relative to C: every entry of the sum is at most B C in magnitude.
-      test::require_close(sums[k] / kClip, reference[k] / kClip, 1e-8);
-    }
-  }
 }
 
 }  // namespace
@@ -286,7 +231,7 @@ TEST_CASE("CIFAR models: every engine equals the per-example loop (float64, all 
     model->to(torch::kDouble);
     const auto x = torch::randn({4, 3, 8, 8}, torch::kDouble);
     const auto y = torch::randint(0, 3, {4}, torch::kInt64);
-    check_engines_against_loop(*model, x, y);
+    test::check_engines_against_loop(*model, x, y);
     test::check_rules(*model, x, y);  // every layer's rule alone, against autograd
   }
 }

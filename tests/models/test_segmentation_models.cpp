@@ -13,12 +13,9 @@
 #include "dpsgd/models/objectives/cross_entropy_dice_objective.hpp"
 #include "dpsgd/models/zoo/filter_bank.hpp"
 #include "dpsgd/models/zoo/model_registry.hpp"
-#include "dpsgd/privacy/per_example/engine_registry.hpp"
-#include "dpsgd/privacy/private_model.hpp"
 #include "dpsgd/util/autocast.hpp"
 #include "tests/helpers/config_text.hpp"
-#include "tests/helpers/private_step.hpp"
-#include "tests/helpers/rule_checks.hpp"
+#include "tests/helpers/engine_checks.hpp"
 
 using namespace dpsgd;
 
@@ -37,36 +34,6 @@ models::ModelOptions segmentation_options() {
   o.base_filters = 4;
   o.norm_groups = 2;
   return o;
-}
-
-// Every engine's clipped sum against the loop's, with C small enough that every
-// example is clipped (so a wrong norm shows in the factors).
-void check_engines(models::Model& model, const torch::Tensor& x, const torch::Tensor& y) {
-  constexpr double kClip = 1e-4;
-  const auto pm = privacy::inspect_model(model);
-  const models::CrossEntropyDiceObjective objective({3, 1.0, 1.0, 1.0, {1, 2}});
-  auto sums_of = [&](const std::string& engine, torch::Tensor& norms) {
-    const auto clipper = test::make_clipper("flat", {{"max_grad_norm", kClip}}, pm);
-    const privacy::EngineContext ctx{&pm, &objective, clipper.get()};
-    auto eng = privacy::engine_registry().get(engine).make(ctx);
-    std::vector<torch::Tensor> sums;
-    for (const auto& p : pm.params) sums.push_back(torch::zeros_like(p));
-    norms = eng->accumulate(x, y, sums, nullptr).norms;
-    return sums;
-  };
-  torch::Tensor loop_norms;
-  const auto reference = sums_of("loop", loop_norms);
-  REQUIRE((loop_norms > kClip).all().item<bool>());
-  for (const std::string engine : {"materialize", "ghost"}) {
-    INFO("engine " << engine);
-    torch::Tensor norms;
-    const auto sums = sums_of(engine, norms);
-    REQUIRE(torch::allclose(norms, loop_norms, 1e-9, 1e-12));
-    for (std::size_t k = 0; k < sums.size(); ++k) {
-      INFO("parameter " << pm.param_names[k]);
-      test::require_close(sums[k] / kClip, reference[k] / kClip, 1e-8);
-    }
-  }
 }
 
 }  // namespace
@@ -173,7 +140,8 @@ TEST_CASE("separable U-Nets and the filter-bank head: engines equal the per-exam
     o.scales = {1.0, 3.0};
     auto model = models::model_registry().get(name)(o);
     model->to(torch::kFloat64);
-    check_engines(*model, x, y);
+    const models::CrossEntropyDiceObjective objective({3, 1.0, 1.0, 1.0, {1, 2}});
+    test::check_engines_against_loop(*model, x, y, &objective);
   }
 }
 
