@@ -46,31 +46,41 @@ void read_depth(Section& model, std::int64_t& depth) {
   if ((depth - 4) % 6 != 0) model.fail(model.key("depth"), std::to_string(depth), expected);
 }
 
-// A list (possibly empty: no hidden layer) of widths; the default stays when absent.
-void read_hidden(Section& model, std::vector<std::int64_t>& hidden) {
-  const std::string expected =
-      "a list of integers in [1, 1000000], the hidden layers' widths (e.g. [512, 256]; [] "
-      "for none)";
-  const auto node = model.get("hidden");
+// A YAML list of numbers of type T, each accepted by `valid`; an empty list only
+// when `allow_empty`. Absent or null keeps `out`.
+template <typename T, typename Valid>
+void read_list(Section& model, const char* key, bool allow_empty, Valid valid,
+               const std::string& expected, std::vector<T>& out) {
+  const auto node = model.get(key);
   if (!node || node.IsNull()) return;
-  if (!node.IsSequence()) model.fail(model.key("hidden"), render(node), expected);
-  std::vector<std::int64_t> widths;
+  if (!node.IsSequence() || (!allow_empty && node.size() == 0)) {
+    model.fail(model.key(key), render(node), expected);
+  }
+  std::vector<T> values;
   for (const auto& item : node) {
-    std::int64_t width = 0;
+    T v{};
     bool ok = item.IsScalar();
     if (ok) {
       try {
-        width = item.as<std::int64_t>();
+        v = item.as<T>();
       } catch (const YAML::Exception&) {
         ok = false;
       }
     }
-    if (!ok || width < 1 || width > kMaxHidden) {
-      model.fail(model.key("hidden"), render(item), expected);
-    }
-    widths.push_back(width);
+    if (!ok || !valid(v)) model.fail(model.key(key), render(item), expected);
+    values.push_back(v);
   }
-  hidden = std::move(widths);
+  out = std::move(values);
+}
+
+// A list (possibly empty: no hidden layer) of widths; the default stays when absent.
+void read_hidden(Section& model, std::vector<std::int64_t>& hidden) {
+  read_list(
+      model, "hidden", /*allow_empty=*/true,
+      [](std::int64_t w) { return w >= 1 && w <= kMaxHidden; },
+      "a list of integers in [1, 1000000], the hidden layers' widths (e.g. [512, 256]; [] "
+      "for none)",
+      hidden);
 }
 
 // Keys a model does not read are an error, not silently ignored (as data keys).
@@ -107,26 +117,9 @@ void read_block(Section& model, models::BlockKind& block) {
 
 // A non-empty list of Gaussian scales in pixels, each in (0, 1000].
 void read_scales(Section& model, std::vector<double>& scales) {
-  const std::string expected = "a non-empty list of numbers in (0, 1000] (pixels, e.g. [1, 2, 4])";
-  const auto node = model.get("scales");
-  if (!node || node.IsNull()) return;
-  if (!node.IsSequence() || node.size() == 0)
-    model.fail(model.key("scales"), render(node), expected);
-  std::vector<double> values;
-  for (const auto& item : node) {
-    double v = 0.0;
-    bool ok = item.IsScalar();
-    if (ok) {
-      try {
-        v = item.as<double>();
-      } catch (const YAML::Exception&) {
-        ok = false;
-      }
-    }
-    if (!ok || !(v > 0.0 && v <= 1000.0)) model.fail(model.key("scales"), render(item), expected);
-    values.push_back(v);
-  }
-  scales = std::move(values);
+  read_list(
+      model, "scales", /*allow_empty=*/false, [](double v) { return v > 0.0 && v <= 1000.0; },
+      "a non-empty list of numbers in (0, 1000] (pixels, e.g. [1, 2, 4])", scales);
 }
 
 }  // namespace
